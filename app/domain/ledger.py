@@ -1,0 +1,54 @@
+"""What all writes share: idempotency lookups and the books invariant."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.domain.db import Database
+from app.domain.models import MarketItem, Transaction, TxKind, User
+
+tx_t = Transaction.__table__
+
+
+def find_by_key(session: Session, actor_id: int, key: str) -> Any | None:
+    return session.execute(
+        select(tx_t).where(tx_t.c.actor_id == actor_id, tx_t.c.idempotency_key == key)
+    ).first()
+
+
+def books(db: Database) -> dict[str, int]:
+    """Totals for the ledger check: balances + spent must equal rewards."""
+    users_t = User.__table__
+    items_t = MarketItem.__table__
+    with db.read() as s:
+        total_balance = s.execute(select(func.coalesce(func.sum(users_t.c.balance), 0))).scalar()
+        by_kind = dict(
+            s.execute(
+                select(tx_t.c.kind, func.coalesce(func.sum(tx_t.c.amount), 0)).group_by(tx_t.c.kind)
+            ).all()
+        )
+        negative_balances = s.execute(
+            select(func.count()).select_from(users_t).where(users_t.c.balance < 0)
+        ).scalar()
+        negative_stock = s.execute(
+            select(func.count()).select_from(items_t).where(items_t.c.stock < 0)
+        ).scalar()
+    return {
+        "total_balance": int(total_balance or 0),
+        "total_rewards": int(by_kind.get(TxKind.REWARD.value, 0)),
+        "total_spent": int(by_kind.get(TxKind.PURCHASE.value, 0)),
+        "total_transferred": int(by_kind.get(TxKind.TRANSFER.value, 0)),
+        "negative_balances": int(negative_balances or 0),
+        "negative_stock": int(negative_stock or 0),
+    }
+
+
+def books_balanced(report: dict[str, int]) -> bool:
+    return (
+        report["total_balance"] + report["total_spent"] == report["total_rewards"]
+        and report["negative_balances"] == 0
+        and report["negative_stock"] == 0
+    )

@@ -1,0 +1,195 @@
+"""The market: items, an item page, buying, a member's purchases."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.domain.db import Database
+from app.domain.errors import IdempotencyConflict, InsufficientBalance, NotFound, OutOfStock
+from app.domain.ledger import find_by_key
+from app.domain.models import MarketItem, Purchase, Transaction, TxKind, User, utcnow
+from app.domain.validation import (
+    require_id,
+    require_idempotency_key,
+    require_limit,
+    require_user_id,
+)
+from app.domain.views import MarketItemView, PurchaseResult, PurchaseView
+
+items_t = MarketItem.__table__
+users_t = User.__table__
+tx_t = Transaction.__table__
+purchases_t = Purchase.__table__
+
+
+def _view(row: Any) -> MarketItemView:
+    return MarketItemView(
+        id=int(row.id),
+        title=row.title,
+        description=row.description,
+        price=int(row.price),
+        stock=int(row.stock),
+        image=row.image,
+    )
+
+
+def list_items(db: Database) -> list[MarketItemView]:
+    with db.read() as s:
+        rows = s.execute(
+            select(items_t)
+            .where(items_t.c.active.is_(True))
+            .order_by(items_t.c.price, items_t.c.id)
+        ).all()
+    return [_view(r) for r in rows]
+
+
+def get_item(db: Database, item_id: Any) -> MarketItemView:
+    item_id = require_id(item_id, "Item id")
+    with db.read() as s:
+        row = s.execute(
+            select(items_t).where(items_t.c.id == item_id, items_t.c.active.is_(True))
+        ).first()
+    if row is None:
+        raise NotFound("This item is not in the market.")
+    return _view(row)
+
+
+def buy(
+    db: Database, user_id: Any, item_id: Any, idempotency_key: Any, *, now: datetime | None = None
+) -> PurchaseResult:
+    """Take one from stock and charge the price, both or neither."""
+    user_id = require_user_id(user_id)
+    item_id = require_id(item_id, "Item id")
+    key = require_idempotency_key(idempotency_key)
+    now = now or utcnow()
+    try:
+        with db.write() as s:
+            previous = find_by_key(s, user_id, key)
+            if previous is not None:
+                return _replay(s, previous, item_id)
+            # The conditional decrement is the lock: concurrent buyers of the last one
+            # queue on this row, and only those that still see stock > 0 get it.
+            item = s.execute(
+                update(items_t)
+                .where(items_t.c.id == item_id, items_t.c.active.is_(True), items_t.c.stock > 0)
+                .values(stock=items_t.c.stock - 1)
+                .returning(items_t.c.price, items_t.c.title)
+            ).first()
+            if item is None:
+                exists = s.execute(
+                    select(items_t.c.id).where(items_t.c.id == item_id, items_t.c.active.is_(True))
+                ).first()
+                if exists is None:
+                    raise NotFound("This item is not in the market.")
+                raise OutOfStock("Sold out: this item is out of stock.")
+            price = int(item.price)
+            balance = s.execute(
+                update(users_t)
+                .where(users_t.c.id == user_id, users_t.c.balance >= price)
+                .values(balance=users_t.c.balance - price)
+                .returning(users_t.c.balance)
+            ).scalar_one_or_none()
+            if balance is None:
+                have = s.execute(select(users_t.c.balance).where(users_t.c.id == user_id)).first()
+                if have is None:
+                    raise NotFound("Your account is not registered yet.")
+                raise InsufficientBalance(
+                    f"Not enough points: you have {int(have.balance):,}, this costs {price:,}."
+                )
+            tx_id = s.execute(
+                tx_t.insert()
+                .values(
+                    kind=TxKind.PURCHASE.value,
+                    amount=price,
+                    actor_id=user_id,
+                    from_user_id=user_id,
+                    item_id=item_id,
+                    note=item.title[:280],
+                    idempotency_key=key,
+                    created_at=now,
+                )
+                .returning(tx_t.c.id)
+            ).scalar_one()
+            purchase_id = s.execute(
+                purchases_t.insert()
+                .values(
+                    user_id=user_id,
+                    item_id=item_id,
+                    price=price,
+                    transaction_id=tx_id,
+                    created_at=now,
+                )
+                .returning(purchases_t.c.id)
+            ).scalar_one()
+            return PurchaseResult(
+                purchase_id=int(purchase_id),
+                transaction_id=int(tx_id),
+                item_id=item_id,
+                title=item.title,
+                price=price,
+                balance=int(balance),
+            )
+    except IntegrityError:
+        with db.read() as s:
+            previous = find_by_key(s, user_id, key)
+            if previous is None:
+                raise
+            return _replay(s, previous, item_id)
+
+
+def _replay(s: Session, previous: Any, item_id: int) -> PurchaseResult:
+    if previous.kind != TxKind.PURCHASE.value or previous.item_id != item_id:
+        raise IdempotencyConflict("This request key was already used for a different action.")
+    purchase = s.execute(
+        select(purchases_t.c.id, items_t.c.title)
+        .join(items_t, items_t.c.id == purchases_t.c.item_id)
+        .where(purchases_t.c.transaction_id == previous.id)
+    ).one()
+    balance = s.execute(
+        select(users_t.c.balance).where(users_t.c.id == previous.actor_id)
+    ).scalar_one()
+    return PurchaseResult(
+        purchase_id=int(purchase.id),
+        transaction_id=int(previous.id),
+        item_id=item_id,
+        title=purchase.title,
+        price=int(previous.amount),
+        balance=int(balance),
+        replayed=True,
+    )
+
+
+def user_purchases(db: Database, user_id: Any, *, limit: Any = 50) -> list[PurchaseView]:
+    user_id = require_user_id(user_id)
+    limit = require_limit(limit)
+    with db.read() as s:
+        rows = s.execute(
+            select(
+                purchases_t.c.id,
+                purchases_t.c.item_id,
+                purchases_t.c.price,
+                purchases_t.c.created_at,
+                items_t.c.title,
+                items_t.c.image,
+            )
+            .join(items_t, items_t.c.id == purchases_t.c.item_id)
+            .where(purchases_t.c.user_id == user_id)
+            .order_by(purchases_t.c.created_at.desc(), purchases_t.c.id.desc())
+            .limit(limit)
+        ).all()
+    return [
+        PurchaseView(
+            id=int(r.id),
+            item_id=int(r.item_id),
+            title=r.title,
+            image=r.image,
+            price=int(r.price),
+            created_at=r.created_at,
+        )
+        for r in rows
+    ]

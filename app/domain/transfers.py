@@ -1,0 +1,142 @@
+"""Sending points from one member to another."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.domain.db import Database
+from app.domain.errors import (
+    IdempotencyConflict,
+    InsufficientBalance,
+    NotFound,
+    SelfTransfer,
+    UnknownRecipient,
+)
+from app.domain.ledger import find_by_key
+from app.domain.models import Transaction, TxKind, User, utcnow
+from app.domain.validation import (
+    clean_note,
+    normalize_username,
+    parse_amount,
+    require_idempotency_key,
+    require_user_id,
+)
+from app.domain.views import TransferResult, display_name
+
+users_t = User.__table__
+tx_t = Transaction.__table__
+
+
+def transfer(
+    db: Database,
+    from_user_id: Any,
+    to_username: Any,
+    amount: Any,
+    note: Any,
+    idempotency_key: Any,
+    *,
+    now: datetime | None = None,
+) -> TransferResult:
+    """Move `amount` points in one transaction; a retried key returns the first result."""
+    sender_id = require_user_id(from_user_id)
+    username_key = normalize_username(to_username)
+    amount = parse_amount(amount)
+    note = clean_note(note)
+    key = require_idempotency_key(idempotency_key)
+    now = now or utcnow()
+    try:
+        with db.write() as s:
+            previous = find_by_key(s, sender_id, key)
+            if previous is not None:
+                return _replay(s, previous, username_key, amount)
+            recipient = s.execute(
+                select(users_t.c.id).where(users_t.c.username_key == username_key).limit(1)
+            ).first()
+            if recipient is None:
+                raise UnknownRecipient(f"No member with the username @{username_key}.")
+            recipient_id = int(recipient.id)
+            if recipient_id == sender_id:
+                raise SelfTransfer("You cannot send points to yourself.")
+            # Lock both rows in id order so A->B and B->A at once cannot deadlock.
+            locked = s.execute(
+                select(users_t)
+                .where(users_t.c.id.in_([sender_id, recipient_id]))
+                .order_by(users_t.c.id)
+                .with_for_update()
+            ).all()
+            by_id = {row.id: row for row in locked}
+            if sender_id not in by_id:
+                raise NotFound("Your account is not registered yet.")
+            new_balance = s.execute(
+                update(users_t)
+                .where(users_t.c.id == sender_id, users_t.c.balance >= amount)
+                .values(balance=users_t.c.balance - amount)
+                .returning(users_t.c.balance)
+            ).scalar_one_or_none()
+            if new_balance is None:
+                raise InsufficientBalance(
+                    f"Not enough points: you have {by_id[sender_id].balance:,}, "
+                    f"this needs {amount:,}."
+                )
+            s.execute(
+                update(users_t)
+                .where(users_t.c.id == recipient_id)
+                .values(balance=users_t.c.balance + amount)
+            )
+            tx_id = s.execute(
+                tx_t.insert()
+                .values(
+                    kind=TxKind.TRANSFER.value,
+                    amount=amount,
+                    actor_id=sender_id,
+                    from_user_id=sender_id,
+                    to_user_id=recipient_id,
+                    note=note,
+                    idempotency_key=key,
+                    created_at=now,
+                )
+                .returning(tx_t.c.id)
+            ).scalar_one()
+            rec = by_id[recipient_id]
+            return TransferResult(
+                transaction_id=int(tx_id),
+                amount=amount,
+                recipient_id=recipient_id,
+                recipient_name=display_name(rec.first_name, rec.last_name, rec.username),
+                balance=int(new_balance),
+            )
+    except IntegrityError:
+        # The same key committed by a concurrent retry between our lookup and insert.
+        with db.read() as s:
+            previous = find_by_key(s, sender_id, key)
+            if previous is None:
+                raise
+            return _replay(s, previous, username_key, amount)
+
+
+def _replay(s: Session, previous: Any, username_key: str, amount: int) -> TransferResult:
+    recipient = s.execute(select(users_t).where(users_t.c.id == previous.to_user_id)).first()
+    sender_balance = s.execute(
+        select(users_t.c.balance).where(users_t.c.id == previous.from_user_id)
+    ).scalar_one()
+    same = (
+        previous.kind == TxKind.TRANSFER.value
+        and previous.amount == amount
+        and recipient is not None
+        and (recipient.username_key == username_key or recipient.username_key is None)
+    )
+    if not same:
+        raise IdempotencyConflict("This request key was already used for a different action.")
+    return TransferResult(
+        transaction_id=int(previous.id),
+        amount=int(previous.amount),
+        recipient_id=int(recipient.id),
+        recipient_name=display_name(recipient.first_name, recipient.last_name, recipient.username),
+        balance=int(sender_balance),
+        replayed=True,
+    )
