@@ -14,5 +14,6 @@ config = rx.Config(
     frontend_port=_settings.port,
     backend_port=_settings.port,
     show_built_with_reflex=False,
-    plugins=[rx.plugins.SitemapPlugin()] if False else [],
+    plugins=[rx.plugins.RadixThemesPlugin()],
+    disable_plugins=[rx.plugins.SitemapPlugin],
 )

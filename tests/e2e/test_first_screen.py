@@ -1,0 +1,50 @@
+"""The path database -> service -> state -> browser works, as `make run` serves it."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from app.domain import feed
+from app.domain.db import Database
+
+pytestmark = pytest.mark.e2e
+
+
+def test_health_reports_database_and_redis(app_server) -> None:
+    body = httpx.get(f"{app_server.url}/health", timeout=5).json()
+    assert body["status"] == "ok"
+    assert body["database"] == {**body["database"], "ok": True, "backend": "sqlite"}
+    assert body["redis"]["configured"] is False
+
+
+def test_first_screen_shows_seeded_feed(app_server, phone_page) -> None:
+    newest = feed.feed_page(Database(app_server.database_url), None, 20).items
+    phone_page.goto(app_server.url + "/")
+    rows = phone_page.locator(".feed-row")
+    rows.first.wait_for(timeout=15_000)
+    assert rows.count() == len(newest) == 20
+    # Same order as the service returns: newest first.
+    first_title = rows.nth(0).locator(".feed-title").inner_text()
+    assert newest[0].kind in ("transfer", "purchase", "reward")
+    expected = newest[0].from_name or newest[0].to_name
+    assert expected and expected in first_title
+
+
+def test_load_more_appends_the_next_page(app_server, phone_page) -> None:
+    phone_page.goto(app_server.url + "/")
+    rows = phone_page.locator(".feed-row")
+    rows.first.wait_for(timeout=15_000)
+    phone_page.locator("#feed-more").click()
+    phone_page.wait_for_function("document.querySelectorAll('.feed-row').length >= 40")
+    assert rows.count() == 40
+
+
+def test_no_horizontal_scroll_at_320px(app_server, browser) -> None:
+    context = browser.new_context(viewport={"width": 320, "height": 640})
+    page = context.new_page()
+    page.goto(app_server.url + "/")
+    page.locator(".feed-row").first.wait_for(timeout=15_000)
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    context.close()
+    assert overflow <= 0
