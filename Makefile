@@ -20,11 +20,13 @@ $(VENV)/.installed: pyproject.toml
 	@touch $@
 
 install: $(VENV)/.installed
+	@bash scripts/fetch-telegram-js.sh
 
 run: install
 	$(BIN)/python -m app.domain.seed --if-empty --quiet
 	@echo
-	@echo "  Open the app:  http://localhost:$(PORT)/"
+	@echo "  Open the app as demo member @alice:  http://localhost:$(PORT)/dev/launch?user=alice"
+	@echo "  (any seeded username works: bob, carol, dave, erin; add &theme=dark for the dark theme)"
 	@echo
 	PORT=$(PORT) $(BIN)/reflex run --env prod --single-port
 

@@ -14,6 +14,7 @@ config = rx.Config(
     frontend_port=_settings.port,
     backend_port=_settings.port,
     show_built_with_reflex=False,
+    api_url=_settings.public_url or f"http://localhost:{_settings.port}",
     plugins=[rx.plugins.RadixThemesPlugin()],
     disable_plugins=[rx.plugins.SitemapPlugin],
 )

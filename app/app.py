@@ -5,8 +5,8 @@ from __future__ import annotations
 import reflex as rx
 
 from app.api import build_api
-from app.pages.feed import feed_page
-from state.feed import FeedState
+from app.pages import feed
+from app.settings import get_settings
 
 app = rx.App(
     api_transformer=build_api(),
@@ -14,6 +14,8 @@ app = rx.App(
     theme=None,
     head_components=[
         rx.el.meta(name="color-scheme", content="light dark"),
+        # Telegram's script must run before the app reads WebApp.initData.
+        rx.el.script(src=get_settings().script_url),
     ],
 )
-app.add_page(feed_page, route="/", title="Community", on_load=FeedState.load_first)
+app.add_page(feed.feed_page, route="/", title="Community", on_load=feed.ON_LOAD)

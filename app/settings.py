@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import field_validator
+from pydantic import field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -23,6 +23,17 @@ class Settings(BaseSettings):
     port: int = 3000
     # Comma-separated Telegram user ids, e.g. ADMIN_IDS=1,2,3
     admin_ids: Annotated[list[int], NoDecode] = []
+    # How long a Mini App launch (initData auth_date) stays valid.
+    init_data_max_age_s: int = 24 * 3600
+    # Check Telegram's Ed25519 third-party `signature` instead of the bot-token HMAC.
+    telegram_third_party: bool = False
+    telegram_test_env: bool = False
+    # Where the page loads telegram-web-app.js from; default: Telegram in prod, the copy
+    # from the npm package @twa-dev/sdk (fetched by `make install`) in dev and tests.
+    telegram_script_url: str | None = None
+    # Public https address of the app (what BotFather's Mini App URL points to). The
+    # frontend is built to reach the backend there; default http://localhost:PORT.
+    public_url: str | None = None
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -31,14 +42,32 @@ class Settings(BaseSettings):
             return [int(part) for part in value.replace(" ", "").split(",") if part]
         return value
 
-    @field_validator("redis_url", "bot_token", mode="before")
+    @field_validator("redis_url", "bot_token", "telegram_script_url", "public_url", mode="before")
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if value == "" else value
 
+    @model_validator(mode="after")
+    def _prod_needs_a_bot(self) -> Settings:
+        if self.app_env == "prod" and not self.bot_token:
+            raise ValueError("APP_ENV=prod needs BOT_TOKEN: the app refuses to start without it")
+        return self
+
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def is_dev(self) -> bool:
+        return self.app_env == "dev"
+
+    @property
+    def script_url(self) -> str:
+        if self.telegram_script_url:
+            return self.telegram_script_url
+        if self.is_dev:
+            return "/external/telegram-web-app.js"
+        return "https://telegram.org/js/telegram-web-app.js"
 
 
 @lru_cache(maxsize=1)

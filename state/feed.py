@@ -32,7 +32,7 @@ def to_row(item: FeedItem) -> FeedRow:
         amount = points(item.amount)
     elif item.kind == "purchase":
         title = f"{item.from_name} bought {item.item_title or 'an item'}"
-        amount = f"−{points(item.amount)}"
+        amount = f"\u2212{points(item.amount)}"
     else:
         title = f"{item.to_name} got a reward"
         amount = f"+{points(item.amount)}"

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from app.api.health import router as health_router
+from app.api import auth, dev, health, me
+from app.settings import get_settings
 
 
 def build_api() -> FastAPI:
     api = FastAPI(title="Community Mini App API", version="0.1.0")
-    api.include_router(health_router)
+    auth.install(api)
+    api.include_router(health.router)
+    api.include_router(me.router)
+    if get_settings().is_dev:
+        api.include_router(dev.router)
     return api

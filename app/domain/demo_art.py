@@ -19,7 +19,8 @@ PALETTES = [
 
 def item_svg(symbol: str, label: str, palette: int) -> str:
     start, end = PALETTES[palette % len(PALETTES)]
-    return f"""<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 400 300" role="img" aria-label="{escape(label)}">
+    return f"""<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 400 300" role="img"
+ aria-label="{escape(label)}">
 <defs><linearGradient id="g" x1="0" y1="0" x2="1" y2="1">
 <stop offset="0" stop-color="{start}"/><stop offset="1" stop-color="{end}"/></linearGradient></defs>
 <rect width="400" height="300" fill="url(#g)"/>
@@ -32,7 +33,8 @@ def item_svg(symbol: str, label: str, palette: int) -> str:
 
 def banner_svg(title: str, palette: int) -> str:
     start, end = PALETTES[palette % len(PALETTES)]
-    return f"""<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 800 320" role="img" aria-label="{escape(title)}">
+    return f"""<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 800 320" role="img"
+ aria-label="{escape(title)}">
 <defs><linearGradient id="g" x1="0" y1="0" x2="1" y2="0">
 <stop offset="0" stop-color="{start}"/><stop offset="1" stop-color="{end}"/></linearGradient></defs>
 <rect width="800" height="320" fill="url(#g)"/>

@@ -16,6 +16,7 @@ from app.domain.views import FeedItem, FeedPage, display_name
 
 DEFAULT_PAGE = 20
 _CURSOR_SEP = "~"
+_MAX_TX_ID = 2**63 - 1
 
 
 def encode_cursor(created_at: datetime, tx_id: int) -> str:
@@ -28,12 +29,17 @@ def decode_cursor(cursor: Any) -> tuple[datetime, int]:
     stamp, _, tx_id = cursor.partition(_CURSOR_SEP)
     try:
         stamp_at = datetime.fromisoformat(stamp)
+        if stamp_at.tzinfo is None:
+            stamp_at = stamp_at.replace(tzinfo=UTC)
+        # Year 1 or 9999 with an offset leaves datetime's range in UTC (OverflowError).
+        stamp_at = stamp_at.astimezone(UTC)
         number = int(tx_id)
-    except ValueError:
+    except (ValueError, OverflowError):
         raise InvalidInput("Invalid page cursor.") from None
-    if stamp_at.tzinfo is None:
-        stamp_at = stamp_at.replace(tzinfo=UTC)
-    return stamp_at.astimezone(UTC), number
+    # Ids are BIGINT; a bigger number would overflow the driver (SQLite: OverflowError).
+    if not 0 < number <= _MAX_TX_ID:
+        raise InvalidInput("Invalid page cursor.")
+    return stamp_at, number
 
 
 def _base_query() -> Select[Any]:

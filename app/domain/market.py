@@ -25,6 +25,8 @@ items_t = MarketItem.__table__
 users_t = User.__table__
 tx_t = Transaction.__table__
 purchases_t = Purchase.__table__
+# market_items.id is INTEGER (32 bits) on PostgreSQL: a bigger id is a DataError there.
+MAX_ITEM_ID = 2**31 - 1
 
 
 def _view(row: Any) -> MarketItemView:
@@ -49,7 +51,7 @@ def list_items(db: Database) -> list[MarketItemView]:
 
 
 def get_item(db: Database, item_id: Any) -> MarketItemView:
-    item_id = require_id(item_id, "Item id")
+    item_id = require_id(item_id, "Item id", maximum=MAX_ITEM_ID)
     with db.read() as s:
         row = s.execute(
             select(items_t).where(items_t.c.id == item_id, items_t.c.active.is_(True))
@@ -64,7 +66,7 @@ def buy(
 ) -> PurchaseResult:
     """Take one from stock and charge the price, both or neither."""
     user_id = require_user_id(user_id)
-    item_id = require_id(item_id, "Item id")
+    item_id = require_id(item_id, "Item id", maximum=MAX_ITEM_ID)
     key = require_idempotency_key(idempotency_key)
     now = now or utcnow()
     try:

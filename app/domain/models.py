@@ -12,7 +12,6 @@ from datetime import UTC, datetime
 from sqlalchemy import BigInteger, CheckConstraint, Column, Index, Integer, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-
 # SQLite only autoincrements a column declared exactly INTEGER PRIMARY KEY.
 BigIntId = BigInteger().with_variant(Integer(), "sqlite")
 

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from app.domain.db import Database
 from app.domain.errors import InvalidInput, NotFound
 from app.domain.models import Transaction, TxKind, User, utcnow
-from app.domain.validation import clean_text, require_user_id
+from app.domain.validation import clean_text, normalize_username, require_user_id
 from app.domain.views import UserProfile, display_name, initials
 
 WELCOME_BONUS = 100
@@ -115,7 +115,9 @@ def get_profile(db: Database, user_id: Any) -> UserProfile:
     return to_profile(row)
 
 
-def find_by_username(db: Database, username_key: str) -> UserProfile | None:
+def find_by_username(db: Database, username: Any) -> UserProfile | None:
+    """Case-insensitive; '@Alice' finds alice. Not a username -> InvalidInput."""
+    username_key = normalize_username(username)
     with db.read() as s:
         row = s.execute(
             select(users_t).where(users_t.c.username_key == username_key).limit(1)

@@ -14,7 +14,10 @@ MAX_TRANSFER = 1_000_000
 MAX_NOTE_CHARS = 140
 _USERNAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{2,31}$")
 _KEY_RE = re.compile(r"^[A-Za-z0-9_.:\-]{8,128}$")
+_INT_TEXT_RE = re.compile(r"[+-]?(?:\d+|\d{1,3}(?:,\d{3})+)")
 _MAX_TEXT_INPUT = 10_000  # longer input is rejected before any parsing
+# Newline, space, and ZERO WIDTH JOINER (U+200D), which holds emoji sequences together.
+_KEPT_CHARS = "\n \u200d"
 
 
 def require_int(value: Any, what: str, *, minimum: int, maximum: int) -> int:
@@ -26,10 +29,11 @@ def require_int(value: Any, what: str, *, minimum: int, maximum: int) -> int:
             raise InvalidInput(f"{what} must be a whole number.")
         value = int(value)
     elif isinstance(value, str):
-        text = value.strip().replace(",", "").replace("_", "")
-        if len(text) > 20 or not re.fullmatch(r"[+-]?\d+", text):
+        # Commas only as thousands separators: "1,5" is a decimal comma, not 15.
+        text = value.strip().replace("_", "")
+        if len(text) > 26 or not _INT_TEXT_RE.fullmatch(text):
             raise InvalidInput(f"{what} must be a whole number.")
-        value = int(text)
+        value = int(text.replace(",", ""))
     elif not isinstance(value, int):
         raise InvalidInput(f"{what} must be a whole number.")
     if value < minimum:
@@ -43,8 +47,8 @@ def require_user_id(value: Any) -> int:
     return require_int(value, "User id", minimum=1, maximum=MAX_USER_ID)
 
 
-def require_id(value: Any, what: str = "Id") -> int:
-    return require_int(value, what, minimum=1, maximum=2**62)
+def require_id(value: Any, what: str = "Id", *, maximum: int = 2**62) -> int:
+    return require_int(value, what, minimum=1, maximum=maximum)
 
 
 def parse_amount(value: Any, *, maximum: int = MAX_TRANSFER) -> int:
@@ -73,7 +77,7 @@ def clean_text(value: Any, what: str, *, max_chars: int) -> str | None:
         raise InvalidInput(f"{what} must be text of at most {max_chars} characters.")
     # Drop control and format characters (bidi overrides, NULs) that would garble the feed.
     text = "".join(
-        ch for ch in value if ch in "\n " or unicodedata.category(ch)[0] not in ("C",)
+        ch for ch in value if ch in _KEPT_CHARS or unicodedata.category(ch)[0] not in ("C",)
     ).strip()
     if len(text) > max_chars:
         raise InvalidInput(f"{what} must be at most {max_chars} characters.")

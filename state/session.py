@@ -1,0 +1,108 @@
+"""Who this browser tab serves: bound from Telegram's initData on every hydrate.
+
+Reflex state is per tab and may be replaced after a backend restart (a new client token),
+so the page sends initData again on each load; nothing here trusts a user id from the client.
+The user id lives in a backend-only var (leading underscore): it is never sent to the
+browser and has no setter a client could call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import reflex as rx
+
+from app.domain.db import get_database
+from app.domain.errors import DomainError
+from app.domain.users import get_profile, upsert_user
+from app.settings import get_settings
+from app.telegram.identity import authenticate, is_admin
+from app.telegram.init_data import InitDataError
+from state.formatting import points
+
+READ_INIT_DATA = (
+    "(window.Telegram && window.Telegram.WebApp && window.Telegram.WebApp.initData) || ''"
+)
+
+
+class SessionState(rx.State):
+    # pending: waiting for initData | ok | outside: no initData (not opened in Telegram)
+    # | rejected: initData failed validation
+    status: str = "pending"
+    reason: str = ""
+    name: str = ""
+    initials: str = ""
+    username: str = ""
+    balance: int = 0
+    is_admin: bool = False
+
+    _user_id: int = 0
+    _bound_init_data: str = ""
+
+    @rx.var
+    def balance_text(self) -> str:
+        return points(self.balance)
+
+    @rx.var
+    def dev_launch(self) -> bool:
+        return get_settings().is_dev
+
+    @rx.event
+    def start(self) -> Any:
+        """on_load of every page: ask the page for Telegram's initData."""
+        return rx.call_script(READ_INIT_DATA, callback=SessionState.bind)
+
+    @rx.event
+    async def bind(self, init_data: Any) -> None:
+        if isinstance(init_data, str) and init_data and init_data == self._bound_init_data:
+            await self.refresh_profile()
+            return
+        try:
+            verified = authenticate(init_data)
+        except InitDataError as exc:
+            self._forget()
+            self.status = "outside" if exc.reason == "missing" else "rejected"
+            self.reason = exc.message
+            return
+        try:
+            profile = await asyncio.to_thread(
+                upsert_user, get_database(), verified.user.model_dump(exclude_none=True)
+            )
+        except DomainError as exc:
+            self._forget()
+            self.status = "rejected"
+            self.reason = exc.message
+            return
+        self._user_id = profile.id
+        self._bound_init_data = verified.raw
+        self.status = "ok"
+        self.reason = ""
+        self.name = profile.name
+        self.initials = profile.initials
+        self.username = profile.username or ""
+        self.balance = profile.balance
+        self.is_admin = is_admin(profile.id)
+
+    async def refresh_profile(self) -> None:
+        if not self._user_id:
+            return
+        try:
+            profile = await asyncio.to_thread(get_profile, get_database(), self._user_id)
+        except DomainError:
+            return
+        self.name = profile.name
+        self.balance = profile.balance
+
+    def _forget(self) -> None:
+        self._user_id = 0
+        self._bound_init_data = ""
+        self.name = self.initials = self.username = ""
+        self.balance = 0
+        self.is_admin = False
+
+
+async def current_user_id(state: rx.State) -> int | None:
+    """The verified member of this tab, for any other state's handlers."""
+    session = await state.get_state(SessionState)
+    return session._user_id or None
