@@ -20,6 +20,8 @@ ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 BUILD_TIMEOUT_S = 600
 PHONE = {"width": 390, "height": 844}
+# The app under test validates initData against this token, so tests can sign as Telegram.
+BOT_TOKEN = "7000000001:E2E-test-token-not-a-real-bot"
 
 
 def missing(what: str) -> None:
@@ -40,6 +42,11 @@ class RunningApp:
     url: str
     database_url: str
     log: Path
+    bot_token: str = BOT_TOKEN
+
+    def launch_url(self, user: str = "alice", **params: str) -> str:
+        query = "&".join(f"{k}={v}" for k, v in {"user": user, **params}.items())
+        return f"{self.url}/dev/launch?{query}"
 
 
 def _app_env(port: int, database_url: str) -> dict[str, str]:
@@ -52,6 +59,7 @@ def _app_env(port: int, database_url: str) -> dict[str, str]:
         DATABASE_URL=database_url,
         REDIS_URL="",
         APP_ENV="dev",
+        BOT_TOKEN=BOT_TOKEN,
         PYTHONUNBUFFERED="1",
     )
     return env

@@ -20,7 +20,7 @@ def test_health_reports_database_and_redis(app_server) -> None:
 
 def test_first_screen_shows_seeded_feed(app_server, phone_page) -> None:
     newest = feed.feed_page(Database(app_server.database_url), None, 20).items
-    phone_page.goto(app_server.url + "/")
+    phone_page.goto(app_server.launch_url("alice"))
     rows = phone_page.locator(".feed-row")
     rows.first.wait_for(timeout=15_000)
     assert rows.count() == len(newest) == 20
@@ -32,7 +32,7 @@ def test_first_screen_shows_seeded_feed(app_server, phone_page) -> None:
 
 
 def test_load_more_appends_the_next_page(app_server, phone_page) -> None:
-    phone_page.goto(app_server.url + "/")
+    phone_page.goto(app_server.launch_url("alice"))
     rows = phone_page.locator(".feed-row")
     rows.first.wait_for(timeout=15_000)
     phone_page.locator("#feed-more").click()
@@ -43,7 +43,7 @@ def test_load_more_appends_the_next_page(app_server, phone_page) -> None:
 def test_no_horizontal_scroll_at_320px(app_server, browser) -> None:
     context = browser.new_context(viewport={"width": 320, "height": 640})
     page = context.new_page()
-    page.goto(app_server.url + "/")
+    page.goto(app_server.launch_url("alice"))
     page.locator(".feed-row").first.wait_for(timeout=15_000)
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     context.close()
