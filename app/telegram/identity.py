@@ -21,12 +21,18 @@ def dev_bot_token(path: Path = DEV_TOKEN_FILE) -> str:
         pass
     path.parent.mkdir(parents=True, exist_ok=True)
     token = f"{secrets.randbelow(9 * 10**9) + 10**9}:DEV{secrets.token_urlsafe(30)}"
+    # Write a private temp file, then publish it with link(): the token file appears
+    # complete or not at all, so a concurrent reader never sees it empty.
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(6)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another worker wrote it first
+        with os.fdopen(fd, "w") as out:
+            out.write(token)
+        os.link(tmp, path)
+    except FileExistsError:  # another worker published its token first
         return path.read_text().strip()
-    with os.fdopen(fd, "w") as out:
-        out.write(token)
+    finally:
+        tmp.unlink(missing_ok=True)
     return token
 
 

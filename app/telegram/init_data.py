@@ -10,17 +10,29 @@ tolerates fields Telegram adds later.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qsl
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from telegram_webapp_auth.auth import TelegramAuthenticator, generate_secret_key
 from telegram_webapp_auth.errors import ExpiredInitDataError, InvalidInitDataError
 
 # Real initData is well under 2 KB; anything far larger is rejected before parsing.
 MAX_INIT_DATA_CHARS = 8192
 DEFAULT_MAX_AGE = timedelta(hours=24)
+# Telegram user ids fit in 52 bits; the database keeps them in BIGINT columns.
+MAX_USER_ID = 2**53
+_HASH_RE = re.compile(r"[0-9a-f]{64}")
+# What the library raises while building its objects AFTER the signature matched.
+_AFTER_SIGNATURE = (
+    "Invalid user",
+    "Invalid receiver",
+    "Invalid chat",
+    "Invalid can_send_after",
+    "Cannot decode ",
+)
 
 REASONS = {
     "missing": "No Telegram launch data was sent.",
@@ -49,7 +61,7 @@ class InitDataError(Exception):
 class TelegramUser(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
-    id: int
+    id: int = Field(strict=True, gt=0, le=MAX_USER_ID)  # a JSON true is not id 1
     first_name: str = ""
     last_name: str | None = None
     username: str | None = None
@@ -85,6 +97,10 @@ def _fields(raw: object) -> dict[str, str]:
         raise InitDataError("malformed")
     if len(raw) > MAX_INIT_DATA_CHARS:
         raise InitDataError("too_large")
+    try:  # a lone surrogate (possible in a JSON string from the page) cannot be hashed
+        raw.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InitDataError("malformed") from None
     try:
         pairs = parse_qsl(raw, keep_blank_values=True, strict_parsing=True)
     except (ValueError, UnicodeError):
@@ -112,7 +128,7 @@ def _verify(raw: str, bot_token: str, third_party: bool, test_env: bool) -> None
         text = str(exc)
         # The library builds its own user/chat objects after the signature check and fails
         # on fields it does not know yet; the signature was fine, so we parse them ourselves.
-        if text.startswith(("Invalid user", "Invalid receiver", "Invalid chat")):
+        if text.startswith(_AFTER_SIGNATURE) or text.endswith("data must be a JSON object"):
             return
         if third_party:
             raise InitDataError(
@@ -138,6 +154,10 @@ def validate_init_data(
             raise InitDataError("missing_signature")
     elif not fields.get("hash"):
         raise InitDataError("missing_hash")
+    elif not _HASH_RE.fullmatch(fields["hash"]):
+        # Not a SHA-256 hex digest; also keeps non-ASCII out of hmac.compare_digest
+        # (which raises TypeError on it).
+        raise InitDataError("bad_hash")
     auth_date_text = fields.get("auth_date", "")
     if not auth_date_text.isdigit() or len(auth_date_text) > 12:
         raise InitDataError("malformed")
