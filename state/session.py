@@ -55,15 +55,16 @@ class SessionState(rx.State):
 
     @rx.event
     async def bind(self, init_data: Any) -> None:
-        if isinstance(init_data, str) and init_data and init_data == self._bound_init_data:
-            await self.refresh_profile()
-            return
         try:
+            # Checked every time, even when unchanged: it may have expired meanwhile.
             verified = authenticate(init_data)
         except InitDataError as exc:
             self._forget()
             self.status = "outside" if exc.reason == "missing" else "rejected"
             self.reason = exc.message
+            return
+        if self._user_id and verified.raw == self._bound_init_data:
+            await self.refresh_profile()
             return
         try:
             profile = await asyncio.to_thread(
