@@ -71,9 +71,16 @@ def buy(
     now = now or utcnow()
     try:
         with db.write() as s:
+            # Lock the buyer first: a retry of the same key waits here until the first
+            # attempt commits, then finds its result instead of a sold-out item.
+            buyer = s.execute(
+                select(users_t.c.id).where(users_t.c.id == user_id).with_for_update()
+            ).first()
             previous = find_by_key(s, user_id, key)
             if previous is not None:
                 return _replay(s, previous, item_id)
+            if buyer is None:
+                raise NotFound("Your account is not registered yet.")
             # The conditional decrement is the lock: concurrent buyers of the last one
             # queue on this row, and only those that still see stock > 0 get it.
             item = s.execute(
@@ -97,11 +104,11 @@ def buy(
                 .returning(users_t.c.balance)
             ).scalar_one_or_none()
             if balance is None:
-                have = s.execute(select(users_t.c.balance).where(users_t.c.id == user_id)).first()
-                if have is None:
-                    raise NotFound("Your account is not registered yet.")
+                have = s.execute(
+                    select(users_t.c.balance).where(users_t.c.id == user_id)
+                ).scalar_one()
                 raise InsufficientBalance(
-                    f"Not enough points: you have {int(have.balance):,}, this costs {price:,}."
+                    f"Not enough points: you have {int(have):,}, this costs {price:,}."
                 )
             tx_id = s.execute(
                 tx_t.insert()

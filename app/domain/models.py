@@ -37,8 +37,9 @@ class User(SQLModel, table=True):
     # Telegram user ids exceed 2**31, so BIGINT and never autoincrement.
     id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     username: str | None = Field(default=None, max_length=64)
-    # Lower-cased username for case-insensitive lookup of transfer recipients.
-    username_key: str | None = Field(default=None, max_length=64, index=True)
+    # Lower-cased username for case-insensitive lookup of transfer recipients; unique, so
+    # two first visits with one username cannot both keep it (NULLs do not collide).
+    username_key: str | None = Field(default=None, max_length=64, index=True, unique=True)
     first_name: str = Field(default="", max_length=128)
     last_name: str | None = Field(default=None, max_length=128)
     photo_url: str | None = Field(default=None, max_length=512)

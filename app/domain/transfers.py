@@ -70,6 +70,11 @@ def transfer(
                 .with_for_update()
             ).all()
             by_id = {row.id: row for row in locked}
+            # A retry of this key may have committed while we waited for the locks; the
+            # first result must win over a fresh balance check (READ COMMITTED sees it now).
+            previous = find_by_key(s, sender_id, key)
+            if previous is not None:
+                return _replay(s, previous, username_key, amount)
             if sender_id not in by_id:
                 raise NotFound("Your account is not registered yet.")
             new_balance = s.execute(
@@ -120,18 +125,16 @@ def transfer(
 
 
 def _replay(s: Session, previous: Any, username_key: str, amount: int) -> TransferResult:
+    conflict = IdempotencyConflict("This request key was already used for a different action.")
+    # Check the kind first: a reward or purchase under this key has no sender/recipient.
+    if previous.kind != TxKind.TRANSFER.value or previous.amount != amount:
+        raise conflict
     recipient = s.execute(select(users_t).where(users_t.c.id == previous.to_user_id)).first()
+    if recipient is None or recipient.username_key not in (username_key, None):
+        raise conflict
     sender_balance = s.execute(
         select(users_t.c.balance).where(users_t.c.id == previous.from_user_id)
     ).scalar_one()
-    same = (
-        previous.kind == TxKind.TRANSFER.value
-        and previous.amount == amount
-        and recipient is not None
-        and (recipient.username_key == username_key or recipient.username_key is None)
-    )
-    if not same:
-        raise IdempotencyConflict("This request key was already used for a different action.")
     return TransferResult(
         transaction_id=int(previous.id),
         amount=int(previous.amount),

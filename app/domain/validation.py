@@ -88,9 +88,15 @@ def clean_note(value: Any) -> str | None:
     return clean_text(value, "Note", max_chars=MAX_NOTE_CHARS)
 
 
+# Keys the server books itself; a client using one could block its own daily reward.
+RESERVED_KEY_PREFIXES = ("daily-reward", "welcome-bonus", "seed-")
+
+
 def require_idempotency_key(value: Any) -> str:
     if not isinstance(value, str) or not _KEY_RE.fullmatch(value):
         raise InvalidInput("Request key must be 8-128 characters of A-Z, a-z, 0-9, _ . : -")
+    if value.lower().startswith(RESERVED_KEY_PREFIXES):
+        raise InvalidInput("This request key is reserved.")
     return value
 
 
