@@ -1,0 +1,27 @@
+"""Redis (or in-process) caching and the per-user store; no Reflex, no state imports."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from app.cache.backends import Backend, MemoryBackend, RedisBackend
+from app.cache.readthrough import Cache
+
+
+def make_backend(redis_url: str | None) -> Backend:
+    return RedisBackend(redis_url) if redis_url else MemoryBackend()
+
+
+@lru_cache(maxsize=1)
+def get_backend() -> Backend:
+    from app.settings import get_settings
+
+    return make_backend(get_settings().redis_url)
+
+
+@lru_cache(maxsize=1)
+def get_cache() -> Cache:
+    return Cache(get_backend())
+
+
+__all__ = ["Backend", "Cache", "MemoryBackend", "RedisBackend", "get_backend", "get_cache"]

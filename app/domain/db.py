@@ -17,6 +17,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
+from app.cache.readthrough import Cache
+
 _WRITE_OPTION = "app_write"
 
 
@@ -62,9 +64,14 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
 
 class Database:
-    """An engine plus the two kinds of session the services use."""
+    """An engine, the two kinds of session the services use, and the cache in front of it.
 
-    def __init__(self, url: str, **engine_kwargs: Any) -> None:
+    Without a cache backend (the default) reads go straight to the database; the app's
+    Database uses Redis or the in-process cache (app.cache.get_cache).
+    """
+
+    def __init__(self, url: str, *, cache: Cache | None = None, **engine_kwargs: Any) -> None:
+        self.cache = cache or Cache(None)
         self.url = normalize_url(url)
         self.engine = make_engine(self.url, **engine_kwargs)
         self._write_engine = self.engine.execution_options(**{_WRITE_OPTION: True})
@@ -90,6 +97,7 @@ class Database:
 
 @lru_cache(maxsize=1)
 def get_database() -> Database:
+    from app.cache import get_cache
     from app.settings import get_settings
 
-    return Database(get_settings().database_url)
+    return Database(get_settings().database_url, cache=get_cache())

@@ -9,6 +9,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.cache import keys
 from app.domain.db import Database
 from app.domain.errors import IdempotencyConflict, InsufficientBalance, NotFound, OutOfStock
 from app.domain.ledger import find_by_key
@@ -65,6 +66,18 @@ def buy(
     db: Database, user_id: Any, item_id: Any, idempotency_key: Any, *, now: datetime | None = None
 ) -> PurchaseResult:
     """Take one from stock and charge the price, both or neither."""
+    result = _buy(db, user_id, item_id, idempotency_key, now=now)
+    if not result.replayed:
+        # After the commit: the buyer's profile and purchases, stock, the feed, the board.
+        db.cache.invalidate(
+            keys.member(require_user_id(user_id)), keys.MARKET, keys.FEED, keys.LEADERBOARD
+        )
+    return result
+
+
+def _buy(
+    db: Database, user_id: Any, item_id: Any, idempotency_key: Any, *, now: datetime | None = None
+) -> PurchaseResult:
     user_id = require_user_id(user_id)
     item_id = require_id(item_id, "Item id", maximum=MAX_ITEM_ID)
     key = require_idempotency_key(idempotency_key)

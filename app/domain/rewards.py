@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
+from app.cache import keys
 from app.domain.db import Database
 from app.domain.errors import AlreadyClaimed, NotFound
 from app.domain.ledger import find_by_key
@@ -80,6 +81,8 @@ def claim_daily_reward(db: Database, user_id: Any, *, now: datetime | None = Non
             ).scalar_one()
     except IntegrityError:
         raise already from None
+    # After the commit: my balance, the feed, the leaderboard (both periods).
+    db.cache.invalidate(keys.member(user_id), keys.FEED, keys.LEADERBOARD)
     return RewardResult(
         transaction_id=int(tx_id),
         amount=DAILY_REWARD,

@@ -9,6 +9,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.cache import keys
 from app.domain.db import Database
 from app.domain.errors import (
     IdempotencyConflict,
@@ -43,6 +44,28 @@ def transfer(
     now: datetime | None = None,
 ) -> TransferResult:
     """Move `amount` points in one transaction; a retried key returns the first result."""
+    result = _transfer(db, from_user_id, to_username, amount, note, idempotency_key, now=now)
+    if not result.replayed:
+        # After the commit: both members' profiles and histories, the feed, the leaderboard.
+        db.cache.invalidate(
+            keys.member(require_user_id(from_user_id)),
+            keys.member(result.recipient_id),
+            keys.FEED,
+            keys.LEADERBOARD,
+        )
+    return result
+
+
+def _transfer(
+    db: Database,
+    from_user_id: Any,
+    to_username: Any,
+    amount: Any,
+    note: Any,
+    idempotency_key: Any,
+    *,
+    now: datetime | None = None,
+) -> TransferResult:
     sender_id = require_user_id(from_user_id)
     username_key = normalize_username(to_username)
     amount = parse_amount(amount)

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from app.cache import keys
 from app.domain.db import Database
 from app.domain.errors import InvalidInput, NotFound
 from app.domain.models import Transaction, TxKind, User, utcnow
@@ -69,19 +70,29 @@ def upsert_user(
         "is_premium": data.get("is_premium") is True,
         "last_seen_at": now,
     }
+    shown = ("username", "first_name", "last_name", "photo_url")
     for attempt in range(2):
         try:
             with db.write() as s:
+                before = s.execute(
+                    select(*(users_t.c[name] for name in shown)).where(users_t.c.id == user_id)
+                ).first()
+                displaced: list[int] = []
                 if username:
-                    s.execute(
-                        update(users_t)
-                        .where(users_t.c.username_key == username.lower(), users_t.c.id != user_id)
-                        .values(username=None, username_key=None)
+                    displaced = list(
+                        s.execute(
+                            update(users_t)
+                            .where(
+                                users_t.c.username_key == username.lower(),
+                                users_t.c.id != user_id,
+                            )
+                            .values(username=None, username_key=None)
+                            .returning(users_t.c.id)
+                        ).scalars()
                     )
-                updated = s.execute(
-                    update(users_t).where(users_t.c.id == user_id).values(**fields)
-                ).rowcount
-                if not updated:
+                if before is not None:
+                    s.execute(update(users_t).where(users_t.c.id == user_id).values(**fields))
+                else:
                     s.execute(
                         users_t.insert().values(
                             id=user_id, balance=WELCOME_BONUS, joined_at=now, **fields
@@ -103,6 +114,15 @@ def upsert_user(
             # Two first visits at once: the other insert won; update on the next pass.
             if attempt:
                 raise
+    # Names show in the feed and on the leaderboard; a visit that changed nothing visible
+    # (the usual case, on every app open) must not empty those caches.
+    if before is None or tuple(before) != tuple(fields[name] for name in shown) or displaced:
+        db.cache.invalidate(
+            keys.member(user_id),
+            *(keys.member(other) for other in displaced),
+            keys.FEED,
+            keys.LEADERBOARD,
+        )
     return get_profile(db, user_id)
 
 

@@ -1,0 +1,214 @@
+"""Where cached bytes live: Redis, or an in-process dict with the same semantics.
+
+Every Redis call has a short timeout and no retries: the read-through cache would rather
+go to the database than make a request wait on a sick Redis.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, Protocol
+
+import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+# Generation counters outlive every entry that depends on them (entries live <= 5 min).
+GENERATION_TTL_S = 24 * 3600
+
+_CAS_DELETE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+_LIMITED_HSET = """
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0
+   and redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[3]) then
+  return -1
+end
+return redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+"""
+
+
+class BackendError(Exception):
+    """The backend could not answer (down, slow, or refused)."""
+
+
+class Backend(Protocol):
+    name: str
+
+    def read(self, keys: list[str]) -> list[bytes | None]: ...
+    def write(self, key: str, value: bytes, ttl_s: float) -> None: ...
+    def bump(self, keys: list[str]) -> None: ...
+    def incr(self, key: str) -> int: ...
+    def acquire(self, key: str, token: str, ttl_ms: int) -> bool: ...
+    def release(self, key: str, token: str) -> None: ...
+    # The per-user store: one hash per member.
+    def hget_many(self, key: str, fields: list[str]) -> list[bytes | None]: ...
+    def hset_limited(self, key: str, field: str, value: bytes, max_fields: int) -> bool: ...
+    def hdel(self, key: str, fields: list[str]) -> int: ...
+    def hkeys(self, key: str) -> list[str]: ...
+    def delete(self, key: str) -> None: ...
+    def ping(self) -> None: ...
+
+
+class RedisBackend:
+    name = "redis"
+
+    def __init__(self, url: str, *, timeout_s: float = 0.25) -> None:
+        self.client = redis.Redis.from_url(
+            url,
+            socket_timeout=timeout_s,
+            socket_connect_timeout=timeout_s,
+            retry=Retry(NoBackoff(), 0),
+            retry_on_timeout=False,
+            max_connections=64,
+        )
+        self._cas_delete = self.client.register_script(_CAS_DELETE)
+        self._limited_hset = self.client.register_script(_LIMITED_HSET)
+
+    def _run(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except (redis.RedisError, OSError) as exc:
+            raise BackendError(f"{type(exc).__name__}: {exc}") from exc
+
+    def read(self, keys: list[str]) -> list[bytes | None]:
+        # A pipeline (not MGET) so that keys of different cluster slots may be mixed.
+        def go() -> list[bytes | None]:
+            pipe = self.client.pipeline(transaction=False)
+            for key in keys:
+                pipe.get(key)
+            return pipe.execute()
+
+        return self._run(go)
+
+    def write(self, key: str, value: bytes, ttl_s: float) -> None:
+        self._run(self.client.set, key, value, px=max(1, int(ttl_s * 1000)))
+
+    def bump(self, keys: list[str]) -> None:
+        def go() -> None:
+            pipe = self.client.pipeline(transaction=False)
+            for key in keys:
+                pipe.incr(key)
+                pipe.expire(key, GENERATION_TTL_S)
+            pipe.execute()
+
+        self._run(go)
+
+    def incr(self, key: str) -> int:
+        return int(self._run(self.client.incr, key))
+
+    def acquire(self, key: str, token: str, ttl_ms: int) -> bool:
+        return bool(self._run(self.client.set, key, token, nx=True, px=ttl_ms))
+
+    def release(self, key: str, token: str) -> None:
+        self._run(self._cas_delete, keys=[key], args=[token])
+
+    def hget_many(self, key: str, fields: list[str]) -> list[bytes | None]:
+        if not fields:
+            return []
+        return self._run(self.client.hmget, key, fields)
+
+    def hset_limited(self, key: str, field: str, value: bytes, max_fields: int) -> bool:
+        return int(self._run(self._limited_hset, keys=[key], args=[field, value, max_fields])) >= 0
+
+    def hdel(self, key: str, fields: list[str]) -> int:
+        if not fields:
+            return 0
+        return int(self._run(self.client.hdel, key, *fields))
+
+    def hkeys(self, key: str) -> list[str]:
+        return [k.decode() for k in self._run(self.client.hkeys, key)]
+
+    def delete(self, key: str) -> None:
+        self._run(self.client.delete, key)
+
+    def ping(self) -> None:
+        self._run(self.client.ping)
+
+
+class MemoryBackend:
+    """In-process, for `make run` without Redis: same semantics, one process only."""
+
+    name = "memory"
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._values: dict[str, tuple[bytes, float]] = {}
+        self._hashes: dict[str, dict[str, bytes]] = {}
+
+    def _get(self, key: str) -> bytes | None:
+        item = self._values.get(key)
+        if item is None:
+            return None
+        if item[1] <= self._clock():
+            del self._values[key]
+            return None
+        return item[0]
+
+    def read(self, keys: list[str]) -> list[bytes | None]:
+        with self._lock:
+            return [self._get(k) for k in keys]
+
+    def write(self, key: str, value: bytes, ttl_s: float) -> None:
+        with self._lock:
+            self._values[key] = (value, self._clock() + ttl_s)
+            if len(self._values) > 50_000:  # bound memory: drop expired entries
+                now = self._clock()
+                self._values = {k: v for k, v in self._values.items() if v[1] > now}
+
+    def bump(self, keys: list[str]) -> None:
+        with self._lock:
+            for key in keys:
+                current = int(self._get(key) or 0)
+                self._values[key] = (str(current + 1).encode(), self._clock() + GENERATION_TTL_S)
+
+    def incr(self, key: str) -> int:
+        self.bump([key])
+        with self._lock:
+            return int(self._get(key) or 0)
+
+    def acquire(self, key: str, token: str, ttl_ms: int) -> bool:
+        with self._lock:
+            if self._get(key) is not None:
+                return False
+            self._values[key] = (token.encode(), self._clock() + ttl_ms / 1000)
+            return True
+
+    def release(self, key: str, token: str) -> None:
+        with self._lock:
+            if self._get(key) == token.encode():
+                del self._values[key]
+
+    def hget_many(self, key: str, fields: list[str]) -> list[bytes | None]:
+        with self._lock:
+            data = self._hashes.get(key, {})
+            return [data.get(f) for f in fields]
+
+    def hset_limited(self, key: str, field: str, value: bytes, max_fields: int) -> bool:
+        with self._lock:
+            data = self._hashes.setdefault(key, {})
+            if field not in data and len(data) >= max_fields:
+                return False
+            data[field] = value
+            return True
+
+    def hdel(self, key: str, fields: list[str]) -> int:
+        with self._lock:
+            data = self._hashes.get(key, {})
+            return sum(data.pop(f, None) is not None for f in fields)
+
+    def hkeys(self, key: str) -> list[str]:
+        with self._lock:
+            return list(self._hashes.get(key, {}))
+
+    def delete(self, key: str) -> None:
+        with self._lock:
+            self._hashes.pop(key, None)
+            self._values.pop(key, None)
+
+    def ping(self) -> None:
+        return None

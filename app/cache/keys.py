@@ -1,0 +1,47 @@
+"""Key layout. Every entry belongs to one family whose generation counter invalidates it.
+
+Shared families use a hash tag of their own ({feed}, {leaderboard}, ...); a member's keys use
+{u:<id>}, so a family's generation and its entries live in one Redis Cluster slot.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from app.cache.policy import NAMESPACE
+
+EPOCH_KEY = f"{NAMESPACE}:epoch"
+
+
+@dataclass(frozen=True, slots=True)
+class Family:
+    tag: str  # the hash tag without braces: "feed", "u:123"
+
+    @property
+    def generation_key(self) -> str:
+        return f"{NAMESPACE}:{{{self.tag}}}:gen"
+
+    def key(self, *parts: object) -> CacheKey:
+        suffix = ":".join(str(p) for p in parts)
+        return CacheKey(self, f"{NAMESPACE}:{{{self.tag}}}:{suffix}")
+
+
+@dataclass(frozen=True, slots=True)
+class CacheKey:
+    family: Family
+    text: str
+
+
+FEED = Family("feed")
+LEADERBOARD = Family("leaderboard")
+MARKET = Family("market")
+BANNERS = Family("banners")
+
+
+def member(user_id: int) -> Family:
+    return Family(f"u:{int(user_id)}")
+
+
+def member_store_key(user_id: int) -> str:
+    """The per-user key/value store behind /cache: one Redis hash per member."""
+    return f"{NAMESPACE}:{{u:{int(user_id)}}}:kv"

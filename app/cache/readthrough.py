@@ -1,0 +1,228 @@
+"""get_or_load: the read-through cache every screen's query goes through.
+
+Correctness rules, in order of importance:
+- Never serve data older than the last write through the app. Each entry records the
+  generation of its family (and the global epoch) as they were when its load began; a write
+  bumps the family's generation after its commit, so an entry from before, including one a
+  slow load stores after the write, no longer matches and is reloaded.
+- Never go down because Redis did. Backend errors fall through to the loader; a circuit
+  breaker stops trying for a moment so requests do not each wait for a timeout. An
+  invalidation that could not be delivered marks the cache dirty, and the first successful
+  call afterwards bumps the epoch, which retires every entry from before the outage.
+- Ask the database once per key at a time (single flight): in this process by waiting on the
+  first loader, across processes by a short Redis lock; waits are bounded, then we load.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import msgspec
+
+from app.cache.backends import Backend, BackendError
+from app.cache.breaker import CircuitBreaker
+from app.cache.keys import EPOCH_KEY, CacheKey, Family
+from app.cache.metrics import BREAKER_OPEN, CacheStats
+from app.cache.policy import Policy
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+_encoder = msgspec.msgpack.Encoder()
+_decoders: dict[Any, msgspec.msgpack.Decoder[Any]] = {}
+
+
+def _decoder(type_: Any) -> msgspec.msgpack.Decoder[Any]:
+    decoder = _decoders.get(type_)
+    if decoder is None:
+        decoder = _decoders[type_] = msgspec.msgpack.Decoder(tuple[int, int, type_])
+    return decoder
+
+
+@dataclass
+class _Flight:
+    done: threading.Event = field(default_factory=threading.Event)
+    value: Any = None
+    ok: bool = False
+
+
+class Cache:
+    def __init__(
+        self,
+        backend: Backend | None,
+        *,
+        breaker: CircuitBreaker | None = None,
+        lock_ttl_ms: int = 5000,
+        wait_s: float = 2.0,
+        poll_s: float = 0.005,
+    ) -> None:
+        self.backend = backend
+        self.breaker = breaker or CircuitBreaker()
+        self.stats = CacheStats()
+        self.lock_ttl_ms = lock_ttl_ms
+        self.wait_s = wait_s
+        self.poll_s = poll_s
+        self._flights: dict[str, _Flight] = {}
+        self._flights_lock = threading.Lock()
+        self._dirty = False
+        self._logged_down = False
+
+    # -- backend calls guarded by the breaker ------------------------------------------
+
+    def _call(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run a backend call; BackendError when the breaker is open or the call fails."""
+        if self.backend is None:
+            raise BackendError("no backend")
+        if not self.breaker.allow():
+            raise BackendError("circuit open")
+        try:
+            if self._dirty:
+                # An invalidation was lost while the backend was down: bump the epoch
+                # before anything is read, so no entry written before can be served.
+                self.backend.incr(EPOCH_KEY)
+                self._dirty = False
+                log.warning("cache epoch bumped after an outage: older entries retired")
+            result = fn(*args)
+        except BackendError:
+            self.breaker.failure()
+            BREAKER_OPEN.set(1 if self.breaker.is_open else 0)
+            if not self._logged_down:
+                log.warning("cache backend unavailable; serving from the database")
+                self._logged_down = True
+            raise
+        self.breaker.success()
+        if self._logged_down:
+            BREAKER_OPEN.set(0)
+            self._logged_down = False
+        return result
+
+    # -- reads -------------------------------------------------------------------------
+
+    def get_or_load(self, key: CacheKey, policy: Policy, loader: Callable[[], T], type_: Any) -> T:
+        if self.backend is None:
+            return self._load(policy, loader)
+        try:
+            epoch, gen, value = self._lookup(key, type_)
+        except BackendError:
+            self.stats.count(policy.name, "errors")
+            return self._load(policy, loader)
+        if value is not None:
+            self.stats.count(policy.name, "hits")
+            return value[0]
+        self.stats.count(policy.name, "misses")
+        return self._single_flight(key, policy, loader, type_, epoch, gen)
+
+    def _lookup(self, key: CacheKey, type_: Any) -> tuple[int, int, tuple[Any] | None]:
+        raw_epoch, raw_gen, raw = self._call(
+            self.backend.read,  # type: ignore[union-attr]
+            [EPOCH_KEY, key.family.generation_key, key.text],
+        )
+        epoch, gen = int(raw_epoch or 0), int(raw_gen or 0)
+        if raw is not None:
+            try:
+                entry_epoch, entry_gen, value = _decoder(type_).decode(raw)
+            except (msgspec.DecodeError, msgspec.ValidationError, ValueError):
+                return epoch, gen, None  # written by another version: treat as a miss
+            if entry_epoch == epoch and entry_gen == gen:
+                return epoch, gen, (value,)
+        return epoch, gen, None
+
+    def _single_flight(
+        self,
+        key: CacheKey,
+        policy: Policy,
+        loader: Callable[[], T],
+        type_: Any,
+        epoch: int,
+        gen: int,
+    ) -> T:
+        # The flight is per generation: a request that arrives after a write must not be
+        # handed a load that began before it.
+        flight_id = f"{key.text}#{epoch}.{gen}"
+        with self._flights_lock:
+            flight = self._flights.get(flight_id)
+            leader = flight is None
+            if leader:
+                flight = self._flights[flight_id] = _Flight()
+        assert flight is not None
+        if not leader:
+            if flight.done.wait(self.wait_s) and flight.ok:
+                self.stats.count(policy.name, "coalesced")
+                return flight.value  # type: ignore[no-any-return]
+            return self._load(policy, loader)
+        try:
+            value = self._lead(key, policy, loader, type_, epoch, gen)
+            flight.value, flight.ok = value, True
+            return value
+        finally:
+            flight.done.set()
+            with self._flights_lock:
+                self._flights.pop(flight_id, None)
+
+    def _lead(
+        self,
+        key: CacheKey,
+        policy: Policy,
+        loader: Callable[[], T],
+        type_: Any,
+        epoch: int,
+        gen: int,
+    ) -> T:
+        lock_key, token = f"{key.text}:lock:{epoch}.{gen}", secrets.token_hex(8)
+        try:
+            locked = self._call(self.backend.acquire, lock_key, token, self.lock_ttl_ms)  # type: ignore[union-attr]
+        except BackendError:
+            return self._load(policy, loader)
+        if not locked:
+            # Another process is loading this key: wait for its result, bounded.
+            deadline = time.monotonic() + self.wait_s
+            while time.monotonic() < deadline:
+                time.sleep(self.poll_s)
+                try:
+                    _, _, found = self._lookup(key, type_)
+                except BackendError:
+                    break
+                if found is not None:
+                    self.stats.count(policy.name, "coalesced")
+                    return found[0]  # type: ignore[no-any-return]
+            return self._load(policy, loader)
+        try:
+            value = self._load(policy, loader)
+            try:
+                self._call(
+                    self.backend.write,  # type: ignore[union-attr]
+                    key.text,
+                    _encoder.encode((epoch, gen, value)),
+                    policy.ttl_s,
+                )
+            except BackendError:
+                self.stats.count(policy.name, "errors")
+            return value
+        finally:
+            with contextlib.suppress(BackendError):  # else the lock expires on its own
+                self._call(self.backend.release, lock_key, token)  # type: ignore[union-attr]
+
+    def _load(self, policy: Policy, loader: Callable[[], T]) -> T:
+        started = time.perf_counter()
+        try:
+            return loader()
+        finally:
+            self.stats.count(policy.name, "loads")
+            self.stats.count(policy.name, "load_seconds", time.perf_counter() - started)
+
+    # -- writes ------------------------------------------------------------------------
+
+    def invalidate(self, *families: Family) -> None:
+        """Call after the write's commit: entries of these families are no longer served."""
+        if self.backend is None or not families:
+            return
+        try:
+            self._call(self.backend.bump, [f.generation_key for f in families])  # type: ignore[union-attr]
+        except BackendError:
+            self._dirty = True

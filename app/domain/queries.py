@@ -1,0 +1,128 @@
+"""The screens' reads, through the read-through cache (app.cache) with the policy table.
+
+Arguments are validated before they become part of a key, so a hostile value can neither
+pollute the keyspace nor reach the database.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from app.cache import keys
+from app.cache import policy as policies
+from app.domain import banners, feed, leaderboard, market, users
+from app.domain.db import Database
+from app.domain.errors import InvalidInput
+from app.domain.validation import require_id, require_limit, require_user_id
+from app.domain.views import (
+    BannerView,
+    FeedPage,
+    Leaderboard,
+    LeaderEntry,
+    MarketItemView,
+    PurchaseView,
+    UserProfile,
+)
+
+PERIODS = {"all": leaderboard.by_balance, "week": leaderboard.this_week}
+
+
+def _cursor(cursor: Any) -> str:
+    if cursor is None:
+        return "first"
+    feed.decode_cursor(cursor)  # raises InvalidInput for garbage
+    return str(cursor)
+
+
+def feed_page(db: Database, cursor: Any = None, limit: Any = feed.DEFAULT_PAGE) -> FeedPage:
+    limit = require_limit(limit)
+    key = keys.FEED.key("page", _cursor(cursor), limit)
+    return db.cache.get_or_load(
+        key, policies.FEED, lambda: feed.feed_page(db, cursor, limit), FeedPage
+    )
+
+
+def history(
+    db: Database, user_id: Any, cursor: Any = None, limit: Any = feed.DEFAULT_PAGE
+) -> FeedPage:
+    user_id = require_user_id(user_id)
+    limit = require_limit(limit)
+    key = keys.member(user_id).key("history", _cursor(cursor), limit)
+    return db.cache.get_or_load(
+        key, policies.FEED, lambda: feed.user_history(db, user_id, cursor, limit), FeedPage
+    )
+
+
+def board(db: Database, period: Any = "all", user_id: Any = None, limit: Any = 50) -> Leaderboard:
+    """The top members (shared by everyone) plus my own rank (cached per member)."""
+    if period not in PERIODS:
+        raise InvalidInput("Leaderboard period must be 'all' or 'week'.")
+    limit = require_limit(limit)
+    compute = PERIODS[period]
+    top = db.cache.get_or_load(
+        keys.LEADERBOARD.key("top", period, limit),
+        policies.LEADERBOARD,
+        lambda: compute(db, None, limit=limit),
+        Leaderboard,
+    )
+    if user_id is None:
+        return top
+    user_id = require_user_id(user_id)
+    # My rank moves whenever anyone's score does, so it lives in the leaderboard family.
+    me = db.cache.get_or_load(
+        keys.LEADERBOARD.key("rank", period, user_id),
+        policies.LEADERBOARD,
+        lambda: compute(db, user_id, limit=1).me,
+        LeaderEntry | None,
+    )
+    return dataclasses.replace(top, me=me)
+
+
+def market_items(db: Database) -> list[MarketItemView]:
+    return db.cache.get_or_load(
+        keys.MARKET.key("items"),
+        policies.MARKET,
+        lambda: market.list_items(db),
+        list[MarketItemView],
+    )
+
+
+def market_item(db: Database, item_id: Any) -> MarketItemView:
+    item_id = require_id(item_id, "Item id", maximum=market.MAX_ITEM_ID)
+    return db.cache.get_or_load(
+        keys.MARKET.key("item", item_id),
+        policies.MARKET,
+        lambda: market.get_item(db, item_id),
+        MarketItemView,
+    )
+
+
+def active_banners(db: Database) -> list[BannerView]:
+    return db.cache.get_or_load(
+        keys.BANNERS.key("active"),
+        policies.BANNERS,
+        lambda: banners.active_banners(db),
+        list[BannerView],
+    )
+
+
+def profile(db: Database, user_id: Any) -> UserProfile:
+    user_id = require_user_id(user_id)
+    return db.cache.get_or_load(
+        keys.member(user_id).key("profile"),
+        policies.PROFILE,
+        lambda: users.get_profile(db, user_id),
+        UserProfile,
+    )
+
+
+def purchases(db: Database, user_id: Any, limit: Any = 50) -> list[PurchaseView]:
+    user_id = require_user_id(user_id)
+    limit = require_limit(limit)
+    return db.cache.get_or_load(
+        keys.member(user_id).key("purchases", limit),
+        policies.PROFILE,
+        lambda: market.user_purchases(db, user_id, limit=limit),
+        list[PurchaseView],
+    )
