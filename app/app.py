@@ -16,6 +16,8 @@ app = rx.App(
         rx.el.meta(name="color-scheme", content="light dark"),
         # Telegram's script must run before the app reads WebApp.initData.
         rx.el.script(src=get_settings().script_url),
+        # CloudStorage-shaped access to the /cache routes (window.AppStorage).
+        rx.el.script(src="/storage.js", defer=True),
     ],
 )
 app.add_page(feed.feed_page, route="/", title="Community", on_load=feed.ON_LOAD)

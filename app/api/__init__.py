@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from app.api import auth, dev, health, me
+from app.api import auth, cache_routes, dev, health, me, metrics
 from app.settings import get_settings
 
 
@@ -13,6 +13,8 @@ def build_api() -> FastAPI:
     auth.install(api)
     api.include_router(health.router)
     api.include_router(me.router)
+    api.include_router(metrics.router)
+    cache_routes.install(api)
     if get_settings().is_dev:
         api.include_router(dev.router)
     return api

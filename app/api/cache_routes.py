@@ -1,0 +1,129 @@
+"""/cache: the caller's own key/value store, a drop-in for Telegram CloudStorage.
+
+Authenticated with `Authorization: tma <initData>`; the member comes from the verified
+initData only, so no request can reach another member's keys.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, FastAPI, Path, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel
+
+from app.api.auth import TelegramAuth
+from app.cache import get_backend
+from app.cache.backends import BackendError
+from app.cache.store import MAX_VALUE_CHARS, StoreError, UserStore, ValueTooLarge
+
+router = APIRouter(prefix="/cache", tags=["cache"])
+# Paths are matched before validation, so the handler can answer 400 with our message.
+KeyPath = Annotated[str, Path(description="1-128 characters of A-Z, a-z, 0-9, _ and -")]
+
+
+class Value(BaseModel):
+    value: str
+
+
+class Entry(BaseModel):
+    key: str
+    value: str
+
+
+class Keys(BaseModel):
+    keys: list[str]
+
+
+def _store() -> UserStore:
+    return UserStore(get_backend())
+
+
+async def _run(fn: Any, *args: Any) -> Any:
+    return await asyncio.to_thread(fn, *args)
+
+
+@router.get("/", response_model=Keys, summary="List my keys (CloudStorage getKeys)")
+async def list_keys(auth: TelegramAuth) -> Keys:
+    return Keys(keys=await _run(_store().keys, auth.user.id))
+
+
+@router.get("/{key}", response_model=Entry, summary="Read one value (getItem)")
+async def get_value(key: KeyPath, auth: TelegramAuth) -> Any:
+    value = await _run(_store().get, auth.user.id, key)
+    if value is None:
+        return JSONResponse({"error": "not_found", "message": "No such key."}, status_code=404)
+    return Entry(key=key, value=value)
+
+
+@router.put("/{key}", status_code=204, summary="Store a value (setItem)")
+async def put_value(
+    key: KeyPath,
+    auth: TelegramAuth,
+    request: Request,
+) -> Response:
+    # Read the body ourselves: the 4096-character limit must answer 413, and a huge body
+    # must be refused before it is parsed.
+    length = int(request.headers.get("content-length") or 0)
+    if length > MAX_VALUE_CHARS * 4 + 64:
+        raise_too_large()
+    body = await request.body()
+    if len(body) > MAX_VALUE_CHARS * 4 + 64:
+        raise_too_large()
+    try:
+        value = Value.model_validate_json(body).value
+    except ValueError:
+        raise StoreError('Send JSON like {"value": "..."}.') from None
+    await _run(_store().put, auth.user.id, key, value)
+    return Response(status_code=204)
+
+
+@router.post("/get", response_model=dict[str, str | None], summary="Read many (getItems)")
+async def get_many(payload: Annotated[Keys, Body()], auth: TelegramAuth) -> Any:
+    if len(payload.keys) > 1024:
+        raise StoreError("At most 1024 keys at once.")
+    return await _run(_store().get_many, auth.user.id, payload.keys)
+
+
+@router.post("/delete", status_code=204, summary="Delete many (removeItems)")
+async def delete_many(payload: Annotated[Keys, Body()], auth: TelegramAuth) -> Response:
+    if len(payload.keys) > 1024:
+        raise StoreError("At most 1024 keys at once.")
+    await _run(_store().delete, auth.user.id, payload.keys)
+    return Response(status_code=204)
+
+
+@router.delete("/{key}", status_code=204, summary="Delete one (removeItem)")
+async def delete_value(key: KeyPath, auth: TelegramAuth) -> Response:
+    await _run(_store().delete, auth.user.id, [key])
+    return Response(status_code=204)
+
+
+@router.delete("/", status_code=204, summary="Delete all my keys")
+async def clear(auth: TelegramAuth) -> Response:
+    await _run(_store().clear, auth.user.id)
+    return Response(status_code=204)
+
+
+def raise_too_large() -> None:
+    raise ValueTooLarge(f"A value is at most {MAX_VALUE_CHARS} characters.")
+
+
+async def _store_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StoreError)
+    return JSONResponse({"error": exc.code, "message": exc.message}, status_code=exc.status)
+
+
+async def _backend_error(_request: Request, _exc: Exception) -> JSONResponse:
+    return JSONResponse(
+        {"error": "store_unavailable", "message": "The store is unavailable; try again."},
+        status_code=503,
+        headers={"Retry-After": "1"},
+    )
+
+
+def install(api: FastAPI) -> None:
+    api.add_exception_handler(StoreError, _store_error)
+    api.add_exception_handler(BackendError, _backend_error)
+    api.include_router(router)
