@@ -10,6 +10,14 @@ config = rx.Config(
     app_name="app",
     db_url=_settings.database_url,
     redis_url=_settings.redis_url,
+    # Reflex keeps each tab's state in Redis when REDIS_URL is set (any worker, any
+    # instance can serve the tab). A tab state lives 6 h after its last event, so a Mini App
+    # minimized for an afternoon resumes with its inputs; past that it re-binds from
+    # initData and the per-user store. A lock is held at most 5 s, so a worker killed
+    # mid-event blocks its tabs for 5 s, not the 10 s default.
+    redis_token_expiration=6 * 3600,
+    redis_lock_expiration=5000,
+    redis_lock_warning_threshold=1000,
     telemetry_enabled=False,
     frontend_port=_settings.port,
     backend_port=_settings.port,

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import reflex as rx
 
-from app.domain import feed
+from app.domain import feed, queries
 from app.domain.errors import DomainError
 from app.domain.views import FeedItem
 from state.formatting import ago, points
@@ -64,7 +64,7 @@ class FeedState(rx.State):
         self.loading = True
         yield
         try:
-            page = await call(feed.feed_page, None, feed.DEFAULT_PAGE)
+            page = await call(queries.feed_page, None, feed.DEFAULT_PAGE)
         except DomainError as exc:
             self.error = exc.message
         else:
@@ -82,7 +82,7 @@ class FeedState(rx.State):
         self.loading = True
         yield
         try:
-            page = await call(feed.feed_page, self.cursor, feed.DEFAULT_PAGE)
+            page = await call(queries.feed_page, self.cursor, feed.DEFAULT_PAGE)
         except DomainError as exc:
             self.error = exc.message
         else:

@@ -15,7 +15,8 @@ import reflex as rx
 
 from app.domain.db import get_database
 from app.domain.errors import DomainError
-from app.domain.users import get_profile, upsert_user
+from app.domain.queries import profile as cached_profile
+from app.domain.users import upsert_user
 from app.settings import get_settings
 from app.telegram.identity import authenticate, is_admin
 from app.telegram.init_data import InitDataError
@@ -89,7 +90,7 @@ class SessionState(rx.State):
         if not self._user_id:
             return
         try:
-            profile = await asyncio.to_thread(get_profile, get_database(), self._user_id)
+            profile = await asyncio.to_thread(cached_profile, get_database(), self._user_id)
         except DomainError:
             return
         self.name = profile.name
