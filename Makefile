@@ -28,7 +28,7 @@ run: install
 	@echo "  Open the app as demo member @alice:  http://localhost:$(PORT)/dev/launch?user=alice"
 	@echo "  (any seeded username works: bob, carol, dave, erin; add &theme=dark for the dark theme)"
 	@echo
-	PORT=$(PORT) $(BIN)/reflex run --env prod --single-port
+	PORT=$(PORT) $(BIN)/reflex run --env prod --single-port --frontend-port $(PORT) --backend-port $(PORT)
 
 test: install chromium
 	@bash scripts/services.sh check

@@ -19,8 +19,8 @@ config = rx.Config(
     redis_lock_expiration=5000,
     redis_lock_warning_threshold=1000,
     telemetry_enabled=False,
-    frontend_port=_settings.port,
-    backend_port=_settings.port,
+    # Ports come from the command line (`make run` passes PORT to both with --single-port):
+    # a frontend_port here would make `reflex run --backend-only` refuse to start.
     show_built_with_reflex=False,
     api_url=_settings.public_url or f"http://localhost:{_settings.port}",
     plugins=[rx.plugins.RadixThemesPlugin()],

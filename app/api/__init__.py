@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from app.api import auth, cache_routes, dev, health, me, metrics
+from app.api import auth, cache_routes, community, dev, health, me, metrics
 from app.settings import get_settings
 
 
@@ -15,6 +15,7 @@ def build_api() -> FastAPI:
     api.include_router(me.router)
     api.include_router(metrics.router)
     cache_routes.install(api)
+    community.install(api)
     if get_settings().is_dev:
         api.include_router(dev.router)
     return api

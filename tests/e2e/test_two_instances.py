@@ -1,0 +1,167 @@
+"""Two app processes, one Redis, one PostgreSQL: how the app scales past one machine."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import redis
+
+from app.domain.db import Database
+from app.domain.migrate import upgrade
+from app.domain.seed import seed
+from app.telegram.signing import sign_init_data
+from tests.e2e.conftest import BOT_TOKEN, ROOT, _app_env, free_port, missing
+
+pytestmark = [pytest.mark.e2e, pytest.mark.integration]
+REDIS_URL = "redis://127.0.0.1:6379/12"
+PG_ADMIN = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def _pg_database() -> Iterator[str]:
+    from sqlalchemy import create_engine, text
+
+    name = f"miniapp_two_{os.getpid()}"
+    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:
+        missing(f"PostgreSQL is not reachable at {PG_ADMIN}: {exc}")
+    url = PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
+    try:
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="module")
+def two_instances(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[str]]:
+    try:
+        redis.Redis.from_url(REDIS_URL).flushdb()
+    except redis.RedisError as exc:
+        missing(f"Redis is not reachable at {REDIS_URL}: {exc}")
+    database = _pg_database()
+    url = next(database)
+    upgrade(url)
+    seed(Database(url), users=50, transactions=300, quiet=True)
+    logs = tmp_path_factory.mktemp("two")
+    procs: list[subprocess.Popen[bytes]] = []
+    bases: list[str] = []
+    reflex = str(Path(sys.executable).parent / "reflex")
+    for name in ("a", "b"):
+        port = free_port()
+        env = _app_env(port, url)
+        env.update(REDIS_URL=REDIS_URL, GRANIAN_WORKERS="2")
+        log = (logs / f"{name}.log").open("wb")
+        procs.append(
+            subprocess.Popen(
+                [reflex, "run", "--env", "prod", "--backend-only", "--backend-port", str(port)],
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        )
+        bases.append(f"http://127.0.0.1:{port}")
+    try:
+        deadline = time.monotonic() + 180
+        for base, proc, name in zip(bases, procs, ("a", "b"), strict=True):
+            while True:
+                if proc.poll() is not None:
+                    pytest.fail(f"instance {name} exited:\n{(logs / f'{name}.log').read_text()}")
+                try:
+                    if httpx.get(f"{base}/health", timeout=2).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() > deadline:
+                    pytest.fail(f"instance {name} not up:\n{(logs / f'{name}.log').read_text()}")
+                time.sleep(0.5)
+        yield bases
+    finally:
+        for proc in procs:
+            try:
+                os.killpg(proc.pid, signal.SIGTERM)
+                proc.wait(timeout=20)
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                os.killpg(proc.pid, signal.SIGKILL)
+        next(database, None)
+
+
+def _auth(user_id: int, name: str) -> dict[str, str]:
+    init_data = sign_init_data({"id": user_id, "first_name": name}, BOT_TOKEN)
+    return {"Authorization": f"tma {init_data}"}
+
+
+def test_health_reports_redis_on_both(two_instances: list[str]) -> None:
+    for base in two_instances:
+        body = httpx.get(f"{base}/health", timeout=5).json()
+        assert body["redis"] == {**body["redis"], "ok": True, "configured": True}
+        assert body["database"]["backend"] == "postgresql"
+
+
+def test_value_written_through_one_is_read_through_the_other(two_instances: list[str]) -> None:
+    a, b = two_instances
+    alice = _auth(1000001, "Alice")
+    value = f"market-{uuid.uuid4().hex[:8]}"
+    assert httpx.put(f"{a}/cache/screen", json={"value": value}, headers=alice).status_code == 204
+    got = httpx.get(f"{b}/cache/screen", headers=alice, timeout=5)
+    assert got.json() == {"key": "screen", "value": value}
+    # Another member sees none of it, through either instance.
+    bob = _auth(1000002, "Bob")
+    assert httpx.get(f"{b}/cache/screen", headers=bob, timeout=5).status_code == 404
+    assert httpx.delete(f"{a}/cache/", headers=bob, timeout=5).status_code == 204
+    assert httpx.get(f"{a}/cache/screen", headers=alice, timeout=5).json()["value"] == value
+
+
+def test_write_through_one_invalidates_the_cache_for_both(two_instances: list[str]) -> None:
+    a, b = two_instances
+    alice, bob = _auth(1000001, "Alice"), _auth(1000002, "Bob")
+    # Warm the feed cache through both instances.
+    before_a = httpx.get(f"{a}/feed", headers=bob, timeout=5).json()
+    before_b = httpx.get(f"{b}/feed", headers=bob, timeout=5).json()
+    assert before_a["items"][0]["id"] == before_b["items"][0]["id"]
+    sent = httpx.post(
+        f"{a}/transfers",
+        json={
+            "to": "@bob",
+            "amount": 7,
+            "note": "two instances",
+            "idempotency_key": uuid.uuid4().hex,
+        },
+        headers=alice,
+        timeout=5,
+    )
+    assert sent.status_code == 200, sent.text
+    transaction_id = sent.json()["transaction_id"]
+    # Well within the feed's 30 s TTL: only the invalidation can make this fresh.
+    for base in (b, a):
+        newest = httpx.get(f"{base}/feed", headers=bob, timeout=5).json()["items"][0]
+        assert newest["id"] == transaction_id
+        assert newest["note"] == "two instances"
+
+
+def test_domain_errors_are_clear_over_rest(two_instances: list[str]) -> None:
+    a, _ = two_instances
+    alice = _auth(1000001, "Alice")
+    response = httpx.post(
+        f"{a}/transfers",
+        json={"to": "@bob", "amount": -5, "idempotency_key": uuid.uuid4().hex},
+        headers=alice,
+        timeout=5,
+    )
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_input"
