@@ -84,8 +84,15 @@ def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]
     log = workdir / "reflex.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [str(reflex), "run", "--env", "prod", "--single-port"]
-            + ["--frontend-port", str(port), "--backend-port", str(port)],
+            [
+                str(reflex),
+                "run",
+                "--env",
+                "prod",
+                "--single-port",
+                *("--frontend-port", str(port)),
+                *("--backend-port", str(port)),
+            ],
             cwd=ROOT,
             env=env,
             stdout=out,
