@@ -21,6 +21,7 @@ from app.settings import get_settings
 from app.telegram.identity import authenticate, is_admin
 from app.telegram.init_data import InitDataError
 from state.formatting import points
+from state.navigation import recall_screen, remember_screen
 
 READ_INIT_DATA = (
     "(window.Telegram && window.Telegram.WebApp && window.Telegram.WebApp.initData) || ''"
@@ -40,6 +41,7 @@ class SessionState(rx.State):
 
     _user_id: int = 0
     _bound_init_data: str = ""
+    _restored: bool = False
 
     @rx.var
     def balance_text(self) -> str:
@@ -55,7 +57,7 @@ class SessionState(rx.State):
         return rx.call_script(READ_INIT_DATA, callback=SessionState.bind)
 
     @rx.event
-    async def bind(self, init_data: Any) -> None:
+    async def bind(self, init_data: Any) -> Any:
         try:
             # Checked every time, even when unchanged: it may have expired meanwhile.
             verified = authenticate(init_data)
@@ -66,7 +68,7 @@ class SessionState(rx.State):
             return
         if self._user_id and verified.raw == self._bound_init_data:
             await self.refresh_profile()
-            return
+            return await self._follow_screen()
         try:
             profile = await asyncio.to_thread(
                 upsert_user, get_database(), verified.user.model_dump(exclude_none=True)
@@ -85,6 +87,18 @@ class SessionState(rx.State):
         self.username = profile.username or ""
         self.balance = profile.balance
         self.is_admin = is_admin(profile.id)
+        return await self._follow_screen()
+
+    async def _follow_screen(self) -> Any:
+        """A new session returns to the member's last screen; later loads record it."""
+        path = self.router.url.path or "/"
+        if not self._restored:
+            self._restored = True
+            last = await recall_screen(self._user_id)
+            if last and last != path and path == "/":
+                return rx.redirect(last)
+        await remember_screen(self._user_id, path)
+        return None
 
     async def refresh_profile(self) -> None:
         if not self._user_id:

@@ -40,12 +40,13 @@ def test_storage_js_speaks_cloudstorage(app_server, phone_page) -> None:
     assert out["missing"] == [None, ""]
     assert out["items"] == [None, {"theme": "dark", "screen": "market", "nope": ""}]
     assert out["keys"][0] is None
-    assert sorted(out["keys"][1]) == ["probe", "screen", "theme"]
+    # The session keeps the member's screen in the same store (state/navigation.py).
+    assert sorted(out["keys"][1]) == ["app_screen", "probe", "screen", "theme"]
     assert out["tooLarge"][0] == "value_too_large"
     assert out["badKey"][0] == "invalid_key"
     assert out["remove"] == [None, True]
     assert out["removeMany"] == [None, True]
-    assert out["after"] == [None, []]
+    assert out["after"] == [None, ["app_screen"]]
 
 
 def test_storage_js_without_initdata_is_unauthorized(app_server, phone_page) -> None:

@@ -1,0 +1,37 @@
+"""The app's screens, and remembering which one a member was on across app closes.
+
+The per-user store (app/cache/store.py, the same one /cache serves) keeps the screen, so a
+member who closes the Mini App, or whose tab state was lost, comes back where they were.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+from app.cache import get_backend
+from app.cache.backends import BackendError
+from app.cache.store import UserStore
+
+# Routes a member may be sent back to; pages register themselves here.
+SCREENS: set[str] = {"/"}
+SCREEN_KEY = "app_screen"
+
+
+def _store() -> UserStore:
+    return UserStore(get_backend())
+
+
+async def recall_screen(user_id: int) -> str | None:
+    try:
+        screen = await asyncio.to_thread(_store().get, user_id, SCREEN_KEY)
+    except BackendError:
+        return None  # the store is down: start on the screen that was opened
+    return screen if screen in SCREENS else None
+
+
+async def remember_screen(user_id: int, path: str) -> None:
+    if path not in SCREENS:
+        return
+    with contextlib.suppress(BackendError):  # the store is down: nothing to remember
+        await asyncio.to_thread(_store().put, user_id, SCREEN_KEY, path)
