@@ -21,6 +21,9 @@ from app.cache.store import MAX_VALUE_CHARS, StoreError, UserStore, ValueTooLarg
 router = APIRouter(prefix="/cache", tags=["cache"])
 # Paths are matched before validation, so the handler can answer 400 with our message.
 KeyPath = Annotated[str, Path(description="1-128 characters of A-Z, a-z, 0-9, _ and -")]
+# JSON may spell one character as a 12-byte surrogate pair escape (an emoji as \ud83d\ude00):
+# bodies are capped by that worst case, the value itself by characters.
+MAX_BODY_BYTES = MAX_VALUE_CHARS * 12 + 64
 
 
 class Value(BaseModel):
@@ -49,7 +52,7 @@ async def list_keys(auth: TelegramAuth) -> Keys:
     return Keys(keys=await _run(_store().keys, auth.user.id))
 
 
-@router.get("/{key}", response_model=Entry, summary="Read one value (getItem)")
+@router.get("/{key:path}", response_model=Entry, summary="Read one value (getItem)")
 async def get_value(key: KeyPath, auth: TelegramAuth) -> Any:
     value = await _run(_store().get, auth.user.id, key)
     if value is None:
@@ -57,7 +60,7 @@ async def get_value(key: KeyPath, auth: TelegramAuth) -> Any:
     return Entry(key=key, value=value)
 
 
-@router.put("/{key}", status_code=204, summary="Store a value (setItem)")
+@router.put("/{key:path}", status_code=204, summary="Store a value (setItem)")
 async def put_value(
     key: KeyPath,
     auth: TelegramAuth,
@@ -66,10 +69,10 @@ async def put_value(
     # Read the body ourselves: the 4096-character limit must answer 413, and a huge body
     # must be refused before it is parsed.
     length = int(request.headers.get("content-length") or 0)
-    if length > MAX_VALUE_CHARS * 4 + 64:
+    if length > MAX_BODY_BYTES:
         raise_too_large()
     body = await request.body()
-    if len(body) > MAX_VALUE_CHARS * 4 + 64:
+    if len(body) > MAX_BODY_BYTES:
         raise_too_large()
     try:
         value = Value.model_validate_json(body).value
@@ -94,15 +97,15 @@ async def delete_many(payload: Annotated[Keys, Body()], auth: TelegramAuth) -> R
     return Response(status_code=204)
 
 
-@router.delete("/{key}", status_code=204, summary="Delete one (removeItem)")
-async def delete_value(key: KeyPath, auth: TelegramAuth) -> Response:
-    await _run(_store().delete, auth.user.id, [key])
-    return Response(status_code=204)
-
-
 @router.delete("/", status_code=204, summary="Delete all my keys")
 async def clear(auth: TelegramAuth) -> Response:
     await _run(_store().clear, auth.user.id)
+    return Response(status_code=204)
+
+
+@router.delete("/{key:path}", status_code=204, summary="Delete one (removeItem)")
+async def delete_value(key: KeyPath, auth: TelegramAuth) -> Response:
+    await _run(_store().delete, auth.user.id, [key])
     return Response(status_code=204)
 
 

@@ -57,14 +57,19 @@ class RedisBackend:
     name = "redis"
 
     def __init__(self, url: str, *, timeout_s: float = 0.25) -> None:
-        self.client = redis.Redis.from_url(
+        # A blocking pool: when all connections are busy (a stampede of misses), a call
+        # waits up to `timeout_s` for one instead of failing at once with "Too many
+        # connections", which would bypass single flight and trip the breaker.
+        pool = redis.BlockingConnectionPool.from_url(
             url,
             socket_timeout=timeout_s,
             socket_connect_timeout=timeout_s,
             retry=Retry(NoBackoff(), 0),
             retry_on_timeout=False,
             max_connections=64,
+            timeout=timeout_s,
         )
+        self.client = redis.Redis(connection_pool=pool)
         self._cas_delete = self.client.register_script(_CAS_DELETE)
         self._limited_hset = self.client.register_script(_LIMITED_HSET)
 
@@ -80,7 +85,10 @@ class RedisBackend:
             pipe = self.client.pipeline(transaction=False)
             for key in keys:
                 pipe.get(key)
-            return pipe.execute()
+            # A key holding another type (WRONGTYPE) is a miss, not a sick Redis: the load
+            # then overwrites it. Connection errors still raise.
+            results = pipe.execute(raise_on_error=False)
+            return [None if isinstance(r, Exception) else r for r in results]
 
         return self._run(go)
 

@@ -26,13 +26,14 @@ from typing import Any, TypeVar
 
 import msgspec
 
-from app.cache.backends import Backend, BackendError
+from app.cache.backends import GENERATION_TTL_S, Backend, BackendError
 from app.cache.breaker import CircuitBreaker
 from app.cache.keys import EPOCH_KEY, CacheKey, Family
 from app.cache.metrics import BREAKER_OPEN, CacheStats
 from app.cache.policy import Policy
 
 T = TypeVar("T")
+EPOCH_TTL_S = 30 * 24 * 3600  # a new (random) epoch retires every entry: keep it long
 log = logging.getLogger(__name__)
 _encoder = msgspec.msgpack.Encoder()
 _decoders: dict[Any, msgspec.msgpack.Decoder[Any]] = {}
@@ -71,7 +72,7 @@ class Cache:
         self._flights: dict[str, _Flight] = {}
         self._flights_lock = threading.Lock()
         self._dirty = False
-        self._logged_down = False
+        self._last_logged = -1e9
 
     # -- backend calls guarded by the breaker ------------------------------------------
 
@@ -89,17 +90,17 @@ class Cache:
                 self._dirty = False
                 log.warning("cache epoch bumped after an outage: older entries retired")
             result = fn(*args)
-        except BackendError:
+        except BackendError as exc:
             self.breaker.failure()
             BREAKER_OPEN.set(1 if self.breaker.is_open else 0)
-            if not self._logged_down:
-                log.warning("cache backend unavailable; serving from the database")
-                self._logged_down = True
+            # Once per minute at most: a flapping Redis must not flood the log.
+            now = time.monotonic()
+            if now - self._last_logged > 60:
+                self._last_logged = now
+                log.warning("cache backend unavailable (%s); serving from the database", exc)
             raise
-        self.breaker.success()
-        if self._logged_down:
+        if self.breaker.success():
             BREAKER_OPEN.set(0)
-            self._logged_down = False
         return result
 
     # -- reads -------------------------------------------------------------------------
@@ -119,11 +120,24 @@ class Cache:
         return self._single_flight(key, policy, loader, type_, epoch, gen)
 
     def _lookup(self, key: CacheKey, type_: Any) -> tuple[int, int, tuple[Any] | None]:
-        raw_epoch, raw_gen, raw = self._call(
-            self.backend.read,  # type: ignore[union-attr]
-            [EPOCH_KEY, key.family.generation_key, key.text],
-        )
-        epoch, gen = int(raw_epoch or 0), int(raw_gen or 0)
+        names = [EPOCH_KEY, key.family.generation_key, key.text]
+        raw_epoch, raw_gen, raw = self._call(self.backend.read, names)  # type: ignore[union-attr]
+        if raw_epoch is None or raw_gen is None:
+            # A counter is missing (a fresh or restarted Redis, an eviction): start it at a
+            # random value, never at 0 again, so that a load which began before and stores
+            # its entry now cannot match the restarted counters by accident.
+            for name, current, ttl_s in (
+                (EPOCH_KEY, raw_epoch, EPOCH_TTL_S),
+                (key.family.generation_key, raw_gen, GENERATION_TTL_S),
+            ):
+                if current is None:
+                    start = str(secrets.randbits(48))
+                    self._call(self.backend.acquire, name, start, ttl_s * 1000)  # type: ignore[union-attr]
+            raw_epoch, raw_gen, raw = self._call(self.backend.read, names)  # type: ignore[union-attr]
+        try:
+            epoch, gen = int(raw_epoch or 0), int(raw_gen or 0)
+        except ValueError as exc:  # a foreign value in a counter: do not cache, do not crash
+            raise BackendError(f"unreadable generation or epoch: {exc}") from exc
         if raw is not None:
             try:
                 entry_epoch, entry_gen, value = _decoder(type_).decode(raw)
@@ -193,6 +207,15 @@ class Cache:
                     return found[0]  # type: ignore[no-any-return]
             return self._load(policy, loader)
         try:
+            # Check again under the lock: a request that missed just before the previous
+            # leader stored (and let go of its flight and lock) must not load a second time.
+            try:
+                _, _, found = self._lookup(key, type_)
+            except BackendError:
+                found = None
+            if found is not None:
+                self.stats.count(policy.name, "coalesced")
+                return found[0]  # type: ignore[no-any-return]
             value = self._load(policy, loader)
             try:
                 self._call(
