@@ -16,14 +16,20 @@ EPOCH_KEY = f"{NAMESPACE}:epoch"
 @dataclass(frozen=True, slots=True)
 class Family:
     tag: str  # the hash tag without braces: "feed", "u:123"
+    name: str = ""  # several families may share a tag (a member's profile, history, ...)
+
+    @property
+    def prefix(self) -> str:
+        head = f"{NAMESPACE}:{{{self.tag}}}"
+        return f"{head}:{self.name}" if self.name else head
 
     @property
     def generation_key(self) -> str:
-        return f"{NAMESPACE}:{{{self.tag}}}:gen"
+        return f"{self.prefix}:gen"
 
     def key(self, *parts: object) -> CacheKey:
         suffix = ":".join(str(p) for p in parts)
-        return CacheKey(self, f"{NAMESPACE}:{{{self.tag}}}:{suffix}")
+        return CacheKey(self, f"{self.prefix}:{suffix}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,8 +44,18 @@ MARKET = Family("market")
 BANNERS = Family("banners")
 
 
-def member(user_id: int) -> Family:
-    return Family(f"u:{int(user_id)}")
+# A member's data in three families, so a write invalidates only what it changed:
+# a transfer touches balances and histories, not purchases.
+def profile(user_id: int) -> Family:
+    return Family(f"u:{int(user_id)}", "profile")
+
+
+def history(user_id: int) -> Family:
+    return Family(f"u:{int(user_id)}", "history")
+
+
+def purchases(user_id: int) -> Family:
+    return Family(f"u:{int(user_id)}", "purchases")
 
 
 def member_store_key(user_id: int) -> str:

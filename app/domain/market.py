@@ -69,8 +69,14 @@ def buy(
     result = _buy(db, user_id, item_id, idempotency_key, now=now)
     if not result.replayed:
         # After the commit: the buyer's profile and purchases, stock, the feed, the board.
+        buyer = require_user_id(user_id)
         db.cache.invalidate(
-            keys.member(require_user_id(user_id)), keys.MARKET, keys.FEED, keys.LEADERBOARD
+            keys.profile(buyer),
+            keys.history(buyer),
+            keys.purchases(buyer),
+            keys.MARKET,
+            keys.FEED,
+            keys.LEADERBOARD,
         )
     return result
 

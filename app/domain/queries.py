@@ -48,7 +48,7 @@ def history(
 ) -> FeedPage:
     user_id = require_user_id(user_id)
     limit = require_limit(limit)
-    key = keys.member(user_id).key("history", _cursor(cursor), limit)
+    key = keys.history(user_id).key(_cursor(cursor), limit)
     return db.cache.get_or_load(
         key, policies.FEED, lambda: feed.user_history(db, user_id, cursor, limit), FeedPage
     )
@@ -110,7 +110,7 @@ def active_banners(db: Database) -> list[BannerView]:
 def profile(db: Database, user_id: Any) -> UserProfile:
     user_id = require_user_id(user_id)
     return db.cache.get_or_load(
-        keys.member(user_id).key("profile"),
+        keys.profile(user_id).key("view"),
         policies.PROFILE,
         lambda: users.get_profile(db, user_id),
         UserProfile,
@@ -121,7 +121,7 @@ def purchases(db: Database, user_id: Any, limit: Any = 50) -> list[PurchaseView]
     user_id = require_user_id(user_id)
     limit = require_limit(limit)
     return db.cache.get_or_load(
-        keys.member(user_id).key("purchases", limit),
+        keys.purchases(user_id).key(limit),
         policies.PROFILE,
         lambda: market.user_purchases(db, user_id, limit=limit),
         list[PurchaseView],

@@ -82,7 +82,7 @@ def claim_daily_reward(db: Database, user_id: Any, *, now: datetime | None = Non
     except IntegrityError:
         raise already from None
     # After the commit: my balance, the feed, the leaderboard (both periods).
-    db.cache.invalidate(keys.member(user_id), keys.FEED, keys.LEADERBOARD)
+    db.cache.invalidate(keys.profile(user_id), keys.history(user_id), keys.FEED, keys.LEADERBOARD)
     return RewardResult(
         transaction_id=int(tx_id),
         amount=DAILY_REWARD,

@@ -46,10 +46,12 @@ def transfer(
     """Move `amount` points in one transaction; a retried key returns the first result."""
     result = _transfer(db, from_user_id, to_username, amount, note, idempotency_key, now=now)
     if not result.replayed:
-        # After the commit: both members' profiles and histories, the feed, the leaderboard.
+        # After the commit: both members' balances and histories, the feed, the leaderboard.
         db.cache.invalidate(
-            keys.member(require_user_id(from_user_id)),
-            keys.member(result.recipient_id),
+            keys.profile(require_user_id(from_user_id)),
+            keys.history(require_user_id(from_user_id)),
+            keys.profile(result.recipient_id),
+            keys.history(result.recipient_id),
             keys.FEED,
             keys.LEADERBOARD,
         )

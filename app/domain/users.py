@@ -115,11 +115,12 @@ def upsert_user(
             if attempt:
                 raise
     # Names show in the feed and on the leaderboard; a visit that changed nothing visible
-    # (the usual case, on every app open) must not empty those caches.
+    # (the usual case, on every app open) must not empty those caches. Other members'
+    # histories also show this name; they are not enumerated and follow within their TTL.
     if before is None or tuple(before) != tuple(fields[name] for name in shown) or displaced:
         db.cache.invalidate(
-            keys.member(user_id),
-            *(keys.member(other) for other in displaced),
+            keys.profile(user_id),
+            *(keys.profile(other) for other in displaced),
             keys.FEED,
             keys.LEADERBOARD,
         )

@@ -233,7 +233,7 @@ def test_a_load_that_began_before_a_write_is_not_served_after_it(
 ) -> None:
     db = cached_factory.db
     alice, _, _ = trio
-    key = keys.member(alice.id).key("profile")
+    key = keys.profile(alice.id).key("view")
     read_done, release = threading.Event(), threading.Event()
     results: dict[str, Any] = {}
 
@@ -312,7 +312,7 @@ def test_a_lost_generation_counter_does_not_revive_old_entries(
     alice, _, _ = trio
     backend = db.cache.backend
     assert backend is not None
-    family = keys.member(alice.id)
+    family = keys.profile(alice.id)
     backend.delete(family.generation_key)  # as on a fresh Redis
     assert queries.profile(db, alice.id).balance == 500  # stored under the new counter
     transfer(db, alice.id, "bob", 20, None, cached_factory.key())

@@ -103,7 +103,7 @@ def test_redis_killed_and_restarted_empty(
     assert queries.profile(db, alice).balance == 470
     assert cache.stats.total("hits") == hits + 1
     client = server.client()
-    assert client.exists(keys.member(alice).key("profile").text)
+    assert client.exists(keys.profile(alice).key("view").text)
     assert int(client.get(EPOCH_KEY) or 0) >= 1, "the lost invalidation did not bump the epoch"
 
 
@@ -116,7 +116,7 @@ def test_hung_redis_keeps_its_data_but_no_pre_outage_entry_is_served(
     alice, bob = ids
     cache = db.cache
     warm(db, ids)
-    profile_key = keys.member(alice).key("profile").text
+    profile_key = keys.profile(alice).key("view").text
     client = server.client()
     epoch_before = int(client.get(EPOCH_KEY) or 0)
 
@@ -199,7 +199,7 @@ def test_store_calls_fail_soft_and_the_cache_comes_back(
         server.kill()  # Redis dies while the database is being asked
         return users.get_profile(db, alice)
 
-    key = keys.member(alice).key("profile")
+    key = keys.profile(alice).key("view")
     from app.cache import policy as policies
     from app.domain.views import UserProfile
 
@@ -226,7 +226,7 @@ def test_a_load_spanning_a_write_and_an_empty_restart_is_not_served(
     alice, _ = ids
     client = server.client()
     client.flushdb()  # a fresh Redis: no counters yet
-    key = keys.member(alice).key("profile")
+    key = keys.profile(alice).key("view")
     read_done, release = threading.Event(), threading.Event()
 
     def slow() -> UserProfile:

@@ -111,15 +111,15 @@ def test_each_query_stores_with_its_policy_ttl(
     a, item = ids["alice"], ids["item"]
     expected = {
         keys.FEED.key("page", "first", 20).text: 30,
-        keys.member(a).key("history", "first", 20).text: 30,
+        keys.history(a).key("first", 20).text: 30,
         keys.LEADERBOARD.key("top", "all", 50).text: 60,
         keys.LEADERBOARD.key("top", "week", 50).text: 60,
         keys.LEADERBOARD.key("rank", "week", a).text: 60,
         keys.MARKET.key("items").text: 300,
         keys.MARKET.key("item", item).text: 300,
         keys.BANNERS.key("active").text: 300,
-        keys.member(a).key("profile").text: 60,
-        keys.member(a).key("purchases", 50).text: 60,
+        keys.profile(a).key("view").text: 60,
+        keys.purchases(a).key(50).text: 60,
     }
     redis_client.flushdb()
     for read in every_screen(db, ids).values():
@@ -145,7 +145,7 @@ def test_get_or_load_uses_the_policy_ttl(
 def test_short_policy_really_expires(backend: Backend) -> None:
     cache = Cache(backend)
     short = Policy("x", 1)
-    key = keys.member(42).key("short")
+    key = keys.profile(42).key("short")
     calls: list[int] = []
 
     def loader() -> int:
@@ -225,11 +225,14 @@ def test_keys_are_namespaced_and_hash_tagged(
 
     a, b = ids["alice"], ids["bob"]
     for uid in (a, b):
-        assert f"ma:v1:{{u:{uid}}}:profile" in found
+        assert f"ma:v1:{{u:{uid}}}:profile:view" in found
+        assert f"ma:v1:{{u:{uid}}}:profile:gen" in found
         assert f"ma:v1:{{u:{uid}}}:history:first:20" in found
     assert f"ma:v1:{{u:{a}}}:purchases:50" in found
-    for family in ("feed", "leaderboard", "market", f"u:{a}", f"u:{b}"):  # what was written
+    for family in ("feed", "leaderboard", "market"):  # what was written
         assert f"ma:v1:{{{family}}}:gen" in found, family
+    for member in (a, b):
+        assert f"ma:v1:{{u:{member}}}:profile:gen" in found, member
 
     # Every key of a member carries the member's tag and nobody else's.
     member_keys = [k for k in found if ":{u:" in k]
@@ -242,7 +245,7 @@ def test_keys_are_namespaced_and_hash_tagged(
         tag = k.split("{", 1)[1].split("}", 1)[0]
         assert key_slot(k.encode()) == key_slot(f"ma:v1:{{{tag}}}:gen".encode()), k
     # Generation counters outlive every entry (entries live at most 5 minutes).
-    gen_ttl = redis_client.ttl(f"ma:v1:{{u:{a}}}:gen")
+    gen_ttl = redis_client.ttl(f"ma:v1:{{u:{a}}}:profile:gen")
     assert 300 < gen_ttl <= 24 * 3600
 
 
@@ -344,7 +347,7 @@ def read_back(backend: Backend, key: Any, policy: Policy, type_: Any) -> Any:
 @pytest.mark.parametrize("index", range(len(AWARE_SAMPLES)))
 def test_round_trip_of_every_cached_type(backend: Backend, index: int) -> None:
     value, type_ = AWARE_SAMPLES[index]
-    key = keys.member(1).key("rt", index)
+    key = keys.profile(1).key("rt", index)
     assert Cache(backend).get_or_load(key, policies.PROFILE, lambda: value, type_) is value
     assert_same(value, read_back(backend, key, policies.PROFILE, type_))
 
@@ -352,7 +355,7 @@ def test_round_trip_of_every_cached_type(backend: Backend, index: int) -> None:
 def test_round_trip_keeps_the_instant_of_other_offsets(backend: Backend) -> None:
     """The domain only produces UTC; another offset keeps its instant (shown as UTC)."""
     india = datetime(2025, 1, 1, 5, 30, 0, 1, tzinfo=timezone(timedelta(hours=5, minutes=30)))
-    key = keys.member(1).key("tz")
+    key = keys.profile(1).key("tz")
     Cache(backend).get_or_load(key, policies.PROFILE, lambda: india, datetime)
     back = read_back(backend, key, policies.PROFILE, datetime)
     assert back == india and back.utcoffset() is not None
@@ -404,7 +407,7 @@ FOREIGN_VALUES = [
 @pytest.mark.parametrize("raw", FOREIGN_VALUES, ids=lambda r: repr(r)[:24])
 def test_foreign_value_is_a_miss(backend: Backend, raw: bytes) -> None:
     cache = Cache(backend)
-    key = keys.member(5).key("profile")
+    key = keys.profile(5).key("view")
     profile = UserProfile(5, "eve", "Eve", "E", None, 10, T0)
     backend.write(key.text, raw, 60)
     assert cache.get_or_load(key, policies.PROFILE, lambda: profile, UserProfile) == profile
@@ -420,7 +423,7 @@ def test_foreign_redis_types_and_counters_do_not_break_reads(
     redis_backend: RedisBackend, redis_client: redis.Redis, where: str
 ) -> None:
     """A hash where a string belongs, or a non-number in a counter: served from the loader."""
-    key = keys.member(6).key("profile")
+    key = keys.profile(6).key("view")
     target = {"entry": key.text, "generation": key.family.generation_key, "epoch": EPOCH_KEY}
     if where == "entry":
         redis_client.hset(target[where], "field", "value")
@@ -433,6 +436,6 @@ def test_foreign_redis_types_and_counters_do_not_break_reads(
     if where == "epoch":
         return  # a foreign epoch retires every entry: nothing may be served, and nothing is
     # The breaker must not treat bad data as a sick Redis: other keys are still cached.
-    other = keys.member(7).key("profile")
+    other = keys.profile(7).key("view")
     cache.get_or_load(other, policies.PROFILE, lambda: profile, UserProfile)
     assert redis_client.exists(other.text), "a foreign value in one key disabled the cache"
