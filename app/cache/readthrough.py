@@ -46,6 +46,19 @@ def _decoder(type_: Any) -> msgspec.msgpack.Decoder[Any]:
     return decoder
 
 
+def _decode(raw: bytes | None, type_: Any, epoch: int, gen: int) -> tuple[Any] | None:
+    """The entry's value if it was stored under this epoch and generation, else None."""
+    if raw is None:
+        return None
+    try:
+        entry_epoch, entry_gen, value = _decoder(type_).decode(raw)
+    except (msgspec.DecodeError, msgspec.ValidationError, ValueError):
+        return None  # written by another version: a miss
+    if entry_epoch == epoch and entry_gen == gen:
+        return (value,)
+    return None
+
+
 @dataclass
 class _Flight:
     done: threading.Event = field(default_factory=threading.Event)
@@ -105,6 +118,10 @@ class Cache:
 
     # -- reads -------------------------------------------------------------------------
 
+    @property
+    def enabled(self) -> bool:
+        return self.backend is not None
+
     def get_or_load(self, key: CacheKey, policy: Policy, loader: Callable[[], T], type_: Any) -> T:
         if self.backend is None:
             return self._load(policy, loader)
@@ -138,14 +155,34 @@ class Cache:
             epoch, gen = int(raw_epoch or 0), int(raw_gen or 0)
         except ValueError as exc:  # a foreign value in a counter: do not cache, do not crash
             raise BackendError(f"unreadable generation or epoch: {exc}") from exc
-        if raw is not None:
-            try:
-                entry_epoch, entry_gen, value = _decoder(type_).decode(raw)
-            except (msgspec.DecodeError, msgspec.ValidationError, ValueError):
-                return epoch, gen, None  # written by another version: treat as a miss
-            if entry_epoch == epoch and entry_gen == gen:
-                return epoch, gen, (value,)
-        return epoch, gen, None
+        return epoch, gen, _decode(raw, type_, epoch, gen)
+
+    def get_many(self, items: list[tuple[CacheKey, Policy, Callable[[], Any], Any]]) -> list[Any]:
+        """Several get_or_load in one round trip to the backend (a screen's parts)."""
+        if self.backend is None or len(items) < 2:
+            return [self.get_or_load(*item) for item in items]
+        gen_keys = list(dict.fromkeys(key.family.generation_key for key, *_ in items))
+        try:
+            raws = self._call(
+                self.backend.read, [EPOCH_KEY, *gen_keys, *(key.text for key, *_ in items)]
+            )
+            counters = [int(raw) if raw is not None else None for raw in raws[: 1 + len(gen_keys)]]
+        except (BackendError, ValueError):
+            return [self.get_or_load(*item) for item in items]
+        if None in counters:  # a counter to start: the one-key path knows how
+            return [self.get_or_load(*item) for item in items]
+        epoch, gens = counters[0], dict(zip(gen_keys, counters[1:], strict=True))
+        results: list[Any] = []
+        for (key, policy, loader, type_), raw in zip(items, raws[1 + len(gen_keys) :], strict=True):
+            gen = gens[key.family.generation_key]
+            found = _decode(raw, type_, epoch, gen)  # type: ignore[arg-type]
+            if found is not None:
+                self.stats.count(policy.name, "hits")
+                results.append(found[0])
+            else:
+                self.stats.count(policy.name, "misses")
+                results.append(self._single_flight(key, policy, loader, type_, epoch, gen))  # type: ignore[arg-type]
+        return results
 
     def _single_flight(
         self,

@@ -13,7 +13,7 @@ from app.cache import keys
 from app.cache import policy as policies
 from app.domain import banners, feed, leaderboard, market, users
 from app.domain.db import Database
-from app.domain.errors import InvalidInput
+from app.domain.errors import InvalidInput, NotFound
 from app.domain.validation import require_id, require_limit, require_user_id
 from app.domain.views import (
     BannerView,
@@ -22,6 +22,7 @@ from app.domain.views import (
     LeaderEntry,
     MarketItemView,
     PurchaseView,
+    Standings,
     UserProfile,
 )
 
@@ -55,28 +56,47 @@ def history(
 
 
 def board(db: Database, period: Any = "all", user_id: Any = None, limit: Any = 50) -> Leaderboard:
-    """The top members (shared by everyone) plus my own rank (cached per member)."""
+    """The top members (shared by everyone) plus my own rank, read in one round trip."""
     if period not in PERIODS:
         raise InvalidInput("Leaderboard period must be 'all' or 'week'.")
     limit = require_limit(limit)
     compute = PERIODS[period]
-    top = db.cache.get_or_load(
+    top_item = (
         keys.LEADERBOARD.key("top", period, limit),
         policies.LEADERBOARD,
         lambda: compute(db, None, limit=limit),
         Leaderboard,
     )
     if user_id is None:
-        return top
+        return db.cache.get_or_load(*top_item)  # type: ignore[no-any-return]
     user_id = require_user_id(user_id)
     # My rank moves whenever anyone's score does, so it lives in the leaderboard family.
-    me = db.cache.get_or_load(
+    rank_item = (
         keys.LEADERBOARD.key("rank", period, user_id),
         policies.LEADERBOARD,
-        lambda: compute(db, user_id, limit=1).me,
+        lambda: _my_rank(db, period, user_id),
         LeaderEntry | None,
     )
+    top, me = db.cache.get_many([top_item, rank_item])
     return dataclasses.replace(top, me=me)
+
+
+def _my_rank(db: Database, period: str, user_id: int) -> LeaderEntry | None:
+    if not db.cache.enabled:
+        return leaderboard.rank_of(db, period, user_id)
+    # With a cache, one snapshot of everyone's place (one statement after each write)
+    # serves every member's rank, instead of a counting query per member.
+    table = db.cache.get_or_load(
+        keys.LEADERBOARD.key("standings", period),
+        policies.LEADERBOARD,
+        lambda: leaderboard.standings(db, period),
+        Standings,
+    )
+    try:
+        me = profile(db, user_id)
+    except NotFound:
+        return None
+    return leaderboard.entry_from_standings(table, me)
 
 
 def market_items(db: Database) -> list[MarketItemView]:

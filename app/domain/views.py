@@ -132,3 +132,12 @@ class RewardStatus:
     claimed_today: bool
     next_claim_at: datetime
     amount: int
+
+
+@dataclass(frozen=True, slots=True)
+class Standings:
+    """Every member's place for one leaderboard period: ids and scores as packed int64."""
+
+    period: str
+    ids: bytes
+    scores: bytes
