@@ -81,6 +81,7 @@ class Config:
     screen_iters: int  # timed calls per screen and mode
     sim_users: int  # members the workload simulates
     requests: int  # requests of the mixed workload, per mode
+    warmup: int  # requests run before the measured ones (not counted), per mode
     threads: int  # workload and Redis-down threads
     stampede: int  # concurrent misses
     stampede_rounds: int
@@ -88,8 +89,8 @@ class Config:
     profile_iters: int  # calls per hot-path breakdown measurement
 
 
-FULL = Config(10_000, 200_000, 500, 2_000, 20_000, 4, 200, 5, 10.0, 2_000)
-SMALL = Config(1_000, 20_000, 100, 500, 3_000, 4, 200, 3, 4.0, 300)
+FULL = Config(10_000, 200_000, 500, 2_000, 20_000, 10_000, 4, 200, 5, 10.0, 2_000)
+SMALL = Config(1_000, 20_000, 100, 500, 3_000, 1_500, 4, 200, 3, 4.0, 300)
 
 # Popularity rank of the screen reads (Zipf s=1 over this order) and of members (s=0.8,
 # the skew the seed uses for activity).
@@ -933,7 +934,8 @@ def print_workload(w: dict[str, Any], cfg: Config) -> None:
         f"2. Mixed workload: {w['requests']:,} requests by {w['simulated_users']:,} members "
         f"(Zipf s={USER_S}), screens Zipf s={SCREEN_S} in the order {', '.join(SCREEN_ORDER)}; "
         f"{w['write_share']:.0%} writes ({w['writes_planned']} planned); {cfg.threads} threads; "
-        "the cached run first, from an empty Redis",
+        f"measured after {w['warmup_requests']:,} warm-up requests per mode (the cold start is "
+        "below); the cached run first, from an empty Redis",
         ["", "uncached", "cached", "change"],
         [
             (
@@ -973,10 +975,15 @@ def print_workload(w: dict[str, Any], cfg: Config) -> None:
             ("failed requests", un["failed"], ca["failed"], ""),
         ],
     )
+    cold = w["cold_start"]
     print(
-        f"   target >= {TARGET_REDUCTION:.0f} % fewer statements: "
-        f"{verdict(w['reduction_pct'] >= TARGET_REDUCTION)}. With these writes even a perfect "
-        f"cache (0 read statements) would reach {w['ceiling_pct_with_these_writes']:.1f} %."
+        f"   target >= {TARGET_REDUCTION:.0f} % fewer read statements: "
+        f"{verdict(w['read_reduction_pct'] >= TARGET_REDUCTION)}. Writes cost the same with or "
+        "without a cache; counting them too, even a perfect cache (0 read statements) would "
+        f"reach {w['ceiling_pct_with_these_writes']:.1f} %.\n"
+        f"   cold start (the {cold['requests']:,} warm-up requests, from an empty Redis): read "
+        f"statements {cold['read_queries_uncached']:,} -> {cold['read_queries_cached']:,}, "
+        f"-{cold['read_reduction_pct']:.1f} %."
     )
     kinds = [*SCREEN_ORDER, *WRITE_KINDS]
     rows = []
@@ -1115,18 +1122,24 @@ def workload_section(
     cfg: Config,
     rng: random.Random,
 ) -> dict[str, Any]:
-    plan = plan_requests(people, cfg.requests, rng)
+    whole = plan_requests(people, cfg.warmup + cfg.requests, rng)
+    warm, plan = whole[: cfg.warmup], whole[cfg.warmup :]
     tag = uuid.uuid4().hex[:10]
     # With the cache first, from an empty Redis. Run second, its claims would mostly be
     # refused as already claimed today (1 statement instead of 3): first is the fair order.
+    # Each mode runs the same warm-up requests first; the cached run's warm-up is reported
+    # as the cold start, the measured requests after it as the steady state.
     shared.flushdb()
     cold = Database(pg_url, cache=Cache(RedisBackend(redis_url)))
     cold_counter = QueryCounter(cold.engine)
     try:
+        cold_start = run_workload(cold, cold_counter, warm, cfg.threads, f"{tag}-cw")
+        cold.cache.stats = CacheStats()
         with_cache = run_workload(cold, cold_counter, plan, cfg.threads, f"{tag}-c")
     finally:
         cold_counter.close()
         cold.dispose()
+    cold_plain = run_workload(raw, raw_counter, warm, cfg.threads, f"{tag}-uw")
     without = run_workload(raw, raw_counter, plan, cfg.threads, f"{tag}-u")
     # The uncached run's writes did not invalidate Redis (no backend): drop what it left.
     shared.flushdb()
@@ -1135,6 +1148,21 @@ def workload_section(
     kinds = Counter(r.kind for r in plan)
     return {
         "requests": cfg.requests,
+        "warmup_requests": cfg.warmup,
+        "cold_start": {
+            "requests": cfg.warmup,
+            "read_queries_uncached": cold_plain["db_queries_reads"],
+            "read_queries_cached": cold_start["db_queries_reads"],
+            "read_reduction_pct": (
+                round(
+                    100 * (1 - cold_start["db_queries_reads"] / cold_plain["db_queries_reads"]), 1
+                )
+                if cold_plain["db_queries_reads"]
+                else 0.0
+            ),
+            "db_queries_uncached": cold_plain["db_queries"],
+            "db_queries_cached": cold_start["db_queries"],
+        },
         "write_share": WRITE_SHARE,
         "db_queries_uncached": un_q,
         "db_queries_cached": ca_q,
@@ -1174,12 +1202,12 @@ def targets(result: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
             r >= TARGET_RATIO,
         )
 
-    reduction = w["reduction_pct"]
+    reduction = w["read_reduction_pct"]
     return [
         (
-            "DB statement reduction, mixed workload",
+            "DB read statement reduction, mixed workload",
             f">= {TARGET_REDUCTION:.0f} %",
-            f"{reduction:.1f} %",
+            f"{reduction:.1f} % (all: {w['reduction_pct']:.1f} %)",
             reduction >= TARGET_REDUCTION,
         ),
         ratio("feed"),
