@@ -101,13 +101,10 @@ def by_balance(db: Database, user_id: Any = None, *, limit: Any = 50) -> Leaderb
     limit = require_limit(limit)
     me_id = require_user_id(user_id) if user_id is not None else None
     with db.read() as s:
-        # The member count rides along as a window function: one statement, not two.
         rows = s.execute(
-            select(users_t, func.count().over().label("members"))
-            .order_by(users_t.c.balance.desc(), users_t.c.id)
-            .limit(limit)
+            select(users_t).order_by(users_t.c.balance.desc(), users_t.c.id).limit(limit)
         ).all()
-        members = int(rows[0].members) if rows else 0
+        members = int(s.execute(select(func.count()).select_from(users_t)).scalar_one())
         me = _my_balance_entry(s, me_id) if me_id is not None else None
     entries = [_entry(i + 1, r, r.balance) for i, r in enumerate(rows)]
     return Leaderboard(period="all", entries=entries, me=me, members=members)
@@ -122,12 +119,12 @@ def this_week(
     earned = _earned(now)
     with db.read() as s:
         rows = s.execute(
-            select(users_t, earned.c.score, func.count().over().label("members"))
+            select(users_t, earned.c.score)
             .join(earned, earned.c.uid == users_t.c.id)
             .order_by(earned.c.score.desc(), users_t.c.id)
             .limit(limit)
         ).all()
-        members = int(rows[0].members) if rows else 0
+        members = int(s.execute(select(func.count()).select_from(earned)).scalar_one())
         me = _my_week_entry(s, me_id, earned) if me_id is not None else None
     entries = [_entry(i + 1, r, r.score) for i, r in enumerate(rows)]
     return Leaderboard(period="week", entries=entries, me=me, members=members)
