@@ -67,7 +67,9 @@ class RedisBackend:
             retry=Retry(NoBackoff(), 0),
             retry_on_timeout=False,
             max_connections=64,
-            timeout=timeout_s,
+            # Waiting for a free connection is normal in a stampede; a dead Redis fails
+            # fast on the socket timeouts above and the breaker, not here.
+            timeout=max(1.0, timeout_s),
         )
         self.client = redis.Redis(connection_pool=pool)
         self._cas_delete = self.client.register_script(_CAS_DELETE)

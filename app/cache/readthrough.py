@@ -85,6 +85,7 @@ class Cache:
         self._flights: dict[str, _Flight] = {}
         self._flights_lock = threading.Lock()
         self._dirty = False
+        self._writes = 0  # writes this process made: separates offline flights
         self._last_logged = -1e9
 
     # -- backend calls guarded by the breaker ------------------------------------------
@@ -128,8 +129,10 @@ class Cache:
         try:
             epoch, gen, value = self._lookup(key, type_)
         except BackendError:
+            # Still one load per key at a time in this process, or a stampede during an
+            # outage (or a moment of pool exhaustion) would reach the database every time.
             self.stats.count(policy.name, "errors")
-            return self._load(policy, loader)
+            return self._single_flight(key, policy, loader, type_, None, None)
         if value is not None:
             self.stats.count(policy.name, "hits")
             return value[0]
@@ -190,12 +193,16 @@ class Cache:
         policy: Policy,
         loader: Callable[[], T],
         type_: Any,
-        epoch: int,
-        gen: int,
+        epoch: int | None,
+        gen: int | None,
     ) -> T:
         # The flight is per generation: a request that arrives after a write must not be
-        # handed a load that began before it.
-        flight_id = f"{key.text}#{epoch}.{gen}"
+        # handed a load that began before it. Without the backend (epoch None), this
+        # process's own count of writes plays that part.
+        if epoch is None or gen is None:
+            flight_id = f"{key.text}#offline.{self._writes}"
+        else:
+            flight_id = f"{key.text}#{epoch}.{gen}"
         with self._flights_lock:
             flight = self._flights.get(flight_id)
             leader = flight is None
@@ -208,7 +215,10 @@ class Cache:
                 return flight.value  # type: ignore[no-any-return]
             return self._load(policy, loader)
         try:
-            value = self._lead(key, policy, loader, type_, epoch, gen)
+            if epoch is None or gen is None:
+                value = self._load(policy, loader)
+            else:
+                value = self._lead(key, policy, loader, type_, epoch, gen)
             flight.value, flight.ok = value, True
             return value
         finally:
@@ -282,6 +292,7 @@ class Cache:
         """Call after the write's commit: entries of these families are no longer served."""
         if self.backend is None or not families:
             return
+        self._writes += 1
         try:
             self._call(self.backend.bump, [f.generation_key for f in families])  # type: ignore[union-attr]
         except BackendError:
