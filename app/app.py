@@ -5,8 +5,9 @@ from __future__ import annotations
 import reflex as rx
 
 from app.api import build_api
-from app.pages import feed
+from app.pages import PAGES
 from app.settings import get_settings
+from state.navigation import SCREENS
 
 app = rx.App(
     api_transformer=build_api(),
@@ -20,4 +21,7 @@ app = rx.App(
         rx.el.script(src="/storage.js", defer=True),
     ],
 )
-app.add_page(feed.feed_page, route="/", title="Community", on_load=feed.ON_LOAD)
+for page in PAGES:
+    app.add_page(page.component, route=page.route, title=page.title, on_load=page.load_events())
+    if "[" not in page.route:
+        SCREENS.add(page.route)

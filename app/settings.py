@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     # Public https address of the app (what BotFather's Mini App URL points to). The
     # frontend is built to reach the backend there; default http://localhost:PORT.
     public_url: str | None = None
+    # Where the generated dev bot token is kept (shared by workers and restarts).
+    dev_token_file: Path = PROJECT_ROOT / "data" / "dev-bot-token"
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -60,6 +62,12 @@ class Settings(BaseSettings):
     @property
     def is_dev(self) -> bool:
         return self.app_env == "dev"
+
+    @property
+    def dev_launch(self) -> bool:
+        """/dev/launch signs as any member: only with the generated dev token, never with a
+        real bot's token (that would let anyone act as any real Telegram user)."""
+        return self.is_dev and not self.bot_token
 
     @property
     def script_url(self) -> str:

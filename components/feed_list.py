@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import reflex as rx
 
-KIND_ICON = {"transfer": "arrow-right-left", "purchase": "shopping-bag", "reward": "gift"}
-
 
 def feed_row(row: rx.Var) -> rx.Component:
     return rx.hstack(

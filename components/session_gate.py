@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import reflex as rx
 
 from state.session import SessionState
@@ -51,10 +53,11 @@ def _outside() -> rx.Component:
     )
 
 
-def session_gate(*children: rx.Component) -> rx.Component:
+def session_gate(*children: rx.Component, on_ready: list[Any] | None = None) -> rx.Component:
+    """Children mount only for a verified member; `on_ready` runs when they do."""
     return rx.cond(
         SessionState.status == "ok",
-        rx.fragment(*children),
+        rx.box(*children, on_mount=on_ready or [], class_name="gate-open"),
         rx.cond(
             SessionState.status == "pending",
             rx.center(rx.spinner(size="3"), class_name="gate"),

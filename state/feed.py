@@ -11,6 +11,7 @@ from app.domain import feed, queries
 from app.domain.errors import DomainError
 from app.domain.views import FeedItem
 from state.formatting import ago, points
+from state.member import member_id
 from state.services import call
 
 
@@ -60,7 +61,9 @@ class FeedState(rx.State):
 
     @rx.event
     async def load_first(self) -> AsyncIterator[None]:
-        """Idempotent: a reconnect re-runs on_load and must not duplicate rows."""
+        """Idempotent: a reconnect re-runs it and must not duplicate rows."""
+        if await member_id(self) is None:  # members only, whatever the client sends
+            return
         self.loading = True
         yield
         try:
@@ -77,7 +80,7 @@ class FeedState(rx.State):
 
     @rx.event
     async def load_more(self) -> AsyncIterator[None]:
-        if not self.cursor or self.loading:
+        if not self.cursor or self.loading or await member_id(self) is None:
             return
         self.loading = True
         yield

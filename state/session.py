@@ -49,7 +49,7 @@ class SessionState(rx.State):
 
     @rx.var
     def dev_launch(self) -> bool:
-        return get_settings().is_dev
+        return get_settings().dev_launch
 
     @rx.event
     def start(self) -> Any:
@@ -67,7 +67,7 @@ class SessionState(rx.State):
             self.reason = exc.message
             return
         if self._user_id and verified.raw == self._bound_init_data:
-            await self.refresh_profile()
+            await self._refresh_profile()
             return await self._follow_screen()
         try:
             profile = await asyncio.to_thread(
@@ -100,7 +100,7 @@ class SessionState(rx.State):
         await remember_screen(self._user_id, path)
         return None
 
-    async def refresh_profile(self) -> None:
+    async def _refresh_profile(self) -> None:
         if not self._user_id:
             return
         try:
@@ -116,9 +116,3 @@ class SessionState(rx.State):
         self.name = self.initials = self.username = ""
         self.balance = 0
         self.is_admin = False
-
-
-async def current_user_id(state: rx.State) -> int | None:
-    """The verified member of this tab, for any other state's handlers."""
-    session = await state.get_state(SessionState)
-    return session._user_id or None

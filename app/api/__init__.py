@@ -16,6 +16,6 @@ def build_api() -> FastAPI:
     api.include_router(metrics.router)
     cache_routes.install(api)
     community.install(api)
-    if get_settings().is_dev:
+    if get_settings().dev_launch:
         api.include_router(dev.router)
     return api

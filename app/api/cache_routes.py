@@ -68,8 +68,10 @@ async def put_value(
 ) -> Response:
     # Read the body ourselves: the 4096-character limit must answer 413, and a huge body
     # must be refused before it is parsed.
-    length = int(request.headers.get("content-length") or 0)
-    if length > MAX_BODY_BYTES:
+    declared = request.headers.get("content-length") or "0"
+    if not declared.isdigit():
+        raise StoreError("Content-Length must be a number.")
+    if int(declared) > MAX_BODY_BYTES:
         raise_too_large()
     body = await request.body()
     if len(body) > MAX_BODY_BYTES:

@@ -19,7 +19,8 @@ from app.domain import queries, transfers
 from app.domain.db import get_database
 from app.domain.errors import DomainError, IdempotencyConflict, NotFound
 
-router = APIRouter(tags=["community"])
+# Under /api: the screens own /feed and the other page paths.
+router = APIRouter(prefix="/api", tags=["community"])
 
 
 class TransferIn(BaseModel):

@@ -32,8 +32,8 @@ PERIODS = {"all": leaderboard.by_balance, "week": leaderboard.this_week}
 def _cursor(cursor: Any) -> str:
     if cursor is None:
         return "first"
-    feed.decode_cursor(cursor)  # raises InvalidInput for garbage
-    return str(cursor)
+    # Garbage raises InvalidInput; spellings of one position share one key.
+    return feed.encode_cursor(*feed.decode_cursor(cursor))
 
 
 def feed_page(db: Database, cursor: Any = None, limit: Any = feed.DEFAULT_PAGE) -> FeedPage:
@@ -57,7 +57,7 @@ def history(
 
 def board(db: Database, period: Any = "all", user_id: Any = None, limit: Any = 50) -> Leaderboard:
     """The top members (shared by everyone) plus my own rank, read in one round trip."""
-    if period not in PERIODS:
+    if not isinstance(period, str) or period not in PERIODS:
         raise InvalidInput("Leaderboard period must be 'all' or 'week'.")
     limit = require_limit(limit)
     compute = PERIODS[period]

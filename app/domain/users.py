@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.cache import keys
@@ -144,8 +144,3 @@ def find_by_username(db: Database, username: Any) -> UserProfile | None:
             select(users_t).where(users_t.c.username_key == username_key).limit(1)
         ).first()
     return to_profile(row) if row else None
-
-
-def member_count(db: Database) -> int:
-    with db.read() as s:
-        return int(s.execute(select(func.count()).select_from(users_t)).scalar_one())

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import reflex as rx
 
+from app.pages.registry import Page
 from components.feed_list import feed_row, feed_skeleton
 from components.layout import error_message, screen
 from components.session_gate import member_header, session_gate
 from state.feed import FeedState
-from state.session import SessionState
-
-ON_LOAD = [SessionState.start, FeedState.load_first]
 
 
 def feed_page() -> rx.Component:
@@ -45,5 +43,10 @@ def feed_page() -> rx.Component:
                     id="feed-more",
                 ),
             ),
-        )
+            tab="feed",
+        ),
+        on_ready=[FeedState.load_first],
     )
+
+
+PAGE = Page("/feed", "Feed", feed_page)

@@ -41,7 +41,7 @@ def bot_token() -> str:
     if settings.bot_token:
         return settings.bot_token
     if settings.is_dev:
-        return dev_bot_token()
+        return dev_bot_token(settings.dev_token_file)
     raise RuntimeError("BOT_TOKEN is not set")
 
 

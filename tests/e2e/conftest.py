@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,6 +23,8 @@ BUILD_TIMEOUT_S = 600
 PHONE = {"width": 390, "height": 844}
 # The app under test validates initData against this token, so tests can sign as Telegram.
 BOT_TOKEN = "7000000001:E2E-test-token-not-a-real-bot"
+DEV_TOKEN_FILE = Path(tempfile.gettempdir()) / f"miniapp-e2e-dev-token-{os.getpid()}"
+DEV_TOKEN_FILE.write_text(BOT_TOKEN)
 
 
 def missing(what: str) -> None:
@@ -59,7 +62,10 @@ def _app_env(port: int, database_url: str) -> dict[str, str]:
         DATABASE_URL=database_url,
         REDIS_URL="",
         APP_ENV="dev",
-        BOT_TOKEN=BOT_TOKEN,
+        # The dev launch exists only with the generated dev token (never with a real bot's),
+        # so the tests hand the app a known one through its token file.
+        BOT_TOKEN="",
+        DEV_TOKEN_FILE=str(DEV_TOKEN_FILE),
         PYTHONUNBUFFERED="1",
     )
     return env

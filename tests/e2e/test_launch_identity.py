@@ -93,6 +93,8 @@ def test_crafted_events_claiming_another_member_change_nothing(app_server, phone
     books_before = ledger.books(db)
     phone_page.add_init_script(CRAFT_HOOK)
     _open_as(phone_page, app_server, "bob")
+    phone_page.goto(app_server.url + "/feed")
+    phone_page.locator("#feed-more").wait_for(timeout=15_000)
 
     def send_crafted(name: str, payload: dict[str, object]) -> None:
         phone_page.evaluate(
@@ -100,7 +102,6 @@ def test_crafted_events_claiming_another_member_change_nothing(app_server, phone
         )
         phone_page.locator("#feed-more").click()
         phone_page.wait_for_function("window.__crafted.length === 0")
-        phone_page.wait_for_timeout(300)
 
     # No setter exists for the backend-only user id, nor for shown fields.
     send_crafted(f"{SESSION_STATE}.set__user_id", {"value": alice.id})
@@ -108,6 +109,14 @@ def test_crafted_events_claiming_another_member_change_nothing(app_server, phone
     # Extra arguments a handler does not take.
     send_crafted(
         "reflex___state____state.state___feed____feed_state.load_more", {"user_id": alice.id}
+    )
+    # A real event after them: the server handles a tab's events in order, so once this
+    # one's rows arrive, the crafted ones were handled (and changed nothing).
+    rows = phone_page.locator("#feed-list .feed-row")
+    before = rows.count()
+    phone_page.locator("#feed-more").click()
+    phone_page.wait_for_function(
+        f"document.querySelectorAll('#feed-list .feed-row').length > {before}", timeout=10_000
     )
     assert phone_page.locator("#member-name").inner_text() == "Bob Kowalski"
     # initData naming alice but not signed by this bot: the session is dropped, not switched.

@@ -101,6 +101,26 @@ def two_instances(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[str
         next(database, None)
 
 
+def _top_up(user_id: int) -> None:
+    """A reward through the domain, as the app books them (keeps the ledger balanced)."""
+    from sqlalchemy import create_engine, text
+
+    url = PG_ADMIN.rsplit("/", 1)[0] + f"/miniapp_two_{os.getpid()}"
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+    with engine.begin() as conn:
+        conn.execute(
+            text("UPDATE users SET balance = balance + 100 WHERE id = :id"), {"id": user_id}
+        )
+        conn.execute(
+            text(
+                "INSERT INTO transactions (kind, amount, actor_id, to_user_id, note, created_at)"
+                " VALUES ('reward', 100, :id, :id, 'top-up', now())"
+            ),
+            {"id": user_id},
+        )
+    engine.dispose()
+
+
 def _auth(user_id: int, name: str) -> dict[str, str]:
     init_data = sign_init_data({"id": user_id, "first_name": name}, BOT_TOKEN)
     return {"Authorization": f"tma {init_data}"}
@@ -129,13 +149,16 @@ def test_value_written_through_one_is_read_through_the_other(two_instances: list
 
 def test_write_through_one_invalidates_the_cache_for_both(two_instances: list[str]) -> None:
     a, b = two_instances
-    alice, bob = _auth(1000001, "Alice"), _auth(1000002, "Bob")
+    # Carol sends to bob; with the small seed she may be short, so top her up first.
+    alice, bob = _auth(1000003, "Carol"), _auth(1000002, "Bob")
+    httpx.get(f"{a}/me", headers=alice, timeout=5)
+    _top_up(1000003)
     # Warm the feed cache through both instances.
-    before_a = httpx.get(f"{a}/feed", headers=bob, timeout=5).json()
-    before_b = httpx.get(f"{b}/feed", headers=bob, timeout=5).json()
+    before_a = httpx.get(f"{a}/api/feed", headers=bob, timeout=5).json()
+    before_b = httpx.get(f"{b}/api/feed", headers=bob, timeout=5).json()
     assert before_a["items"][0]["id"] == before_b["items"][0]["id"]
     sent = httpx.post(
-        f"{a}/transfers",
+        f"{a}/api/transfers",
         json={
             "to": "@bob",
             "amount": 7,
@@ -149,7 +172,7 @@ def test_write_through_one_invalidates_the_cache_for_both(two_instances: list[st
     transaction_id = sent.json()["transaction_id"]
     # Well within the feed's 30 s TTL: only the invalidation can make this fresh.
     for base in (b, a):
-        newest = httpx.get(f"{base}/feed", headers=bob, timeout=5).json()["items"][0]
+        newest = httpx.get(f"{base}/api/feed", headers=bob, timeout=5).json()["items"][0]
         assert newest["id"] == transaction_id
         assert newest["note"] == "two instances"
 
@@ -158,7 +181,7 @@ def test_domain_errors_are_clear_over_rest(two_instances: list[str]) -> None:
     a, _ = two_instances
     alice = _auth(1000001, "Alice")
     response = httpx.post(
-        f"{a}/transfers",
+        f"{a}/api/transfers",
         json={"to": "@bob", "amount": -5, "idempotency_key": uuid.uuid4().hex},
         headers=alice,
         timeout=5,

@@ -139,8 +139,7 @@ def test_bot_token_in_dev_without_token_uses_the_dev_token_file(
     configure: Configure, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = tmp_path / "dev-bot-token"
-    monkeypatch.setattr(dev_bot_token, "__defaults__", (path,))
-    configure(app_env="dev", bot_token="")
+    configure(app_env="dev", bot_token="", dev_token_file=str(path))
     token = bot_token()
     assert path.read_text() == token
     assert bot_token() == token

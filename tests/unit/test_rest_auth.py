@@ -22,7 +22,6 @@ from app.domain.db import get_database
 from app.domain.seed import seed
 from app.domain.users import WELCOME_BONUS, find_by_username
 from app.settings import Settings, get_settings
-from app.telegram.identity import dev_bot_token
 from app.telegram.init_data import REASONS, validate_init_data
 from app.telegram.signing import sign_init_data
 
@@ -39,6 +38,7 @@ SETTINGS_ENV = (
     "TELEGRAM_TEST_ENV",
     "TELEGRAM_SCRIPT_URL",
     "PUBLIC_URL",
+    "DEV_TOKEN_FILE",
 )
 
 Configure = Callable[..., Settings]
@@ -73,10 +73,21 @@ def configure(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Confi
 
 
 @pytest.fixture
-def client(configure: Configure) -> Iterator[TestClient]:
-    configure(app_env="dev", bot_token=TOKEN)
+def client(configure: Configure, tmp_path: Path) -> Iterator[TestClient]:
+    # The dev launch only exists with the generated dev token: hand it a known one.
+    token_file = tmp_path / "dev-bot-token"
+    token_file.write_text(TOKEN)
+    configure(app_env="dev", bot_token="", dev_token_file=str(token_file))
     with TestClient(build_api(), follow_redirects=False) as test_client:
         yield test_client
+
+
+def test_no_dev_launch_with_a_real_bot_token(configure: Configure) -> None:
+    """With a real bot's token, /dev/launch would let anyone act as any real user."""
+    configure(app_env="dev", bot_token=TOKEN)
+    with TestClient(build_api(), follow_redirects=False) as client:
+        assert client.get("/dev/launch?user=alice").status_code == 404
+        assert "/dev/launch" not in build_api().openapi()["paths"]
 
 
 def tma(raw: str) -> dict[str, str]:
@@ -298,8 +309,7 @@ def test_dev_launch_without_bot_token_uses_the_dev_token(
     configure: Configure, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = tmp_path / "dev-bot-token"
-    monkeypatch.setattr(dev_bot_token, "__defaults__", (path,))
-    configure(app_env="dev")
+    configure(app_env="dev", dev_token_file=str(path))
     with TestClient(build_api(), follow_redirects=False) as client:
         params = launch_params(client.get("/dev/launch", params={"user": "carol"}))
         token = path.read_text()
@@ -325,7 +335,7 @@ def test_prod_has_no_dev_launch(configure: Configure) -> None:
 
 
 def test_dev_has_the_dev_launch_route(configure: Configure) -> None:
-    configure(app_env="dev", bot_token=TOKEN)
+    configure(app_env="dev")
     assert {"/dev/launch", "/me", "/health"} <= set(build_api().openapi()["paths"])
 
 

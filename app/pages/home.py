@@ -1,0 +1,64 @@
+"""Home screen: banners, balance, daily reward, latest activity."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from app.pages.registry import Page
+from components.feed_list import feed_row, feed_skeleton
+from components.layout import error_message, notice, screen
+from components.session_gate import member_header, session_gate
+from state.home import BannerCard, HomeState
+
+
+def banner_card(banner: BannerCard) -> rx.Component:
+    return rx.box(
+        rx.image(src=banner.image, alt=banner.title, loading="lazy", class_name="banner-image"),
+        rx.box(
+            rx.text(banner.title, class_name="banner-title"),
+            rx.text(banner.subtitle, class_name="banner-subtitle"),
+            class_name="banner-text",
+        ),
+        class_name="banner",
+    )
+
+
+def home() -> rx.Component:
+    return session_gate(
+        screen(
+            "Community",
+            member_header(),
+            rx.cond(
+                HomeState.banners.length() > 0,
+                rx.box(rx.foreach(HomeState.banners, banner_card), class_name="carousel"),
+            ),
+            error_message(HomeState.error),
+            notice(HomeState.notice),
+            rx.button(
+                rx.cond(
+                    HomeState.claimed_today,
+                    "Today's reward claimed",
+                    rx.text.span("Claim today's ", HomeState.reward_amount, " points"),
+                ),
+                on_click=HomeState.claim,
+                loading=HomeState.claiming,
+                disabled=HomeState.claimed_today,
+                size="4",
+                width="100%",
+                id="claim",
+                class_name="primary",
+            ),
+            rx.heading("Latest", size="4", class_name="section-title"),
+            rx.cond(
+                HomeState.loaded,
+                rx.vstack(rx.foreach(HomeState.latest, feed_row), id="latest", width="100%"),
+                feed_skeleton(3),
+            ),
+            rx.link("See the whole feed", href="/feed", id="to-feed"),
+            tab="home",
+        ),
+        on_ready=[HomeState.load],
+    )
+
+
+PAGE = Page("/", "Community", home)

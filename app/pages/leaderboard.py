@@ -1,0 +1,65 @@
+"""Leaderboard screen: by balance or this week, my rank pinned when I am not in view."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from app.pages.registry import Page
+from components.feed_list import feed_skeleton
+from components.layout import empty, error_message, screen
+from components.session_gate import session_gate
+from state.leaderboard import LeaderboardState, LeaderRow
+
+
+def leader_row(row: LeaderRow) -> rx.Component:
+    return rx.hstack(
+        rx.text(row.rank, class_name="rank"),
+        rx.box(row.initials, class_name="avatar small"),
+        rx.text(row.name, class_name="leader-name"),
+        rx.text(row.score, class_name="leader-score"),
+        class_name=rx.cond(row.mine, "leader-row mine", "leader-row"),
+        align="center",
+        width="100%",
+    )
+
+
+def leaderboard() -> rx.Component:
+    return session_gate(
+        screen(
+            "Leaderboard",
+            rx.segmented_control.root(
+                rx.segmented_control.item("Balance", value="all"),
+                rx.segmented_control.item("This week", value="week"),
+                value=LeaderboardState.period,
+                on_change=LeaderboardState.show,
+                width="100%",
+                id="period",
+            ),
+            error_message(LeaderboardState.error),
+            rx.cond(
+                LeaderboardState.loaded,
+                rx.cond(
+                    LeaderboardState.rows.length() > 0,
+                    rx.vstack(
+                        rx.foreach(LeaderboardState.rows, leader_row),
+                        id="leaders",
+                        width="100%",
+                        spacing="1",
+                    ),
+                    empty("Nobody here yet this week."),
+                ),
+                feed_skeleton(8),
+            ),
+            rx.cond(
+                LeaderboardState.me & ~LeaderboardState.me_in_top,
+                rx.box(
+                    leader_row(LeaderboardState.me.to(LeaderRow)), class_name="pinned", id="my-rank"
+                ),
+            ),
+            tab="leaderboard",
+        ),
+        on_ready=[LeaderboardState.load],
+    )
+
+
+PAGE = Page("/leaderboard", "Leaderboard", leaderboard)

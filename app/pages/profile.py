@@ -1,0 +1,118 @@
+"""Profile screens: my balance, purchases and history; the form to send points."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from app.pages.registry import Page
+from components.feed_list import feed_row, feed_skeleton
+from components.layout import empty, error_message, notice, screen
+from components.session_gate import member_header, session_gate
+from state.profile import ProfileState, PurchaseRow, SendState
+
+
+def purchase_row(row: PurchaseRow) -> rx.Component:
+    return rx.hstack(
+        rx.image(src=row.image, alt=row.title, loading="lazy", class_name="thumb"),
+        rx.vstack(
+            rx.text(row.title, class_name="feed-title"),
+            rx.text(row.when, class_name="feed-when"),
+            spacing="0",
+            class_name="feed-body",
+        ),
+        rx.text(row.price, class_name="feed-amount"),
+        class_name="feed-row",
+        align="center",
+        width="100%",
+    )
+
+
+def profile() -> rx.Component:
+    return session_gate(
+        screen(
+            "Profile",
+            member_header(),
+            rx.link(
+                rx.button("Send points", size="4", width="100%", class_name="primary"),
+                href="/profile/send",
+                id="to-send",
+                underline="none",
+            ),
+            error_message(ProfileState.error),
+            rx.heading("My purchases", size="4", class_name="section-title"),
+            rx.cond(
+                ProfileState.loaded,
+                rx.cond(
+                    ProfileState.purchases.length() > 0,
+                    rx.vstack(rx.foreach(ProfileState.purchases, purchase_row), id="purchases"),
+                    empty("Nothing bought yet."),
+                ),
+                feed_skeleton(2),
+            ),
+            rx.heading("My transactions", size="4", class_name="section-title"),
+            rx.cond(
+                ProfileState.loaded,
+                rx.vstack(rx.foreach(ProfileState.history, feed_row), id="history", width="100%"),
+                feed_skeleton(4),
+            ),
+            tab="profile",
+        ),
+        on_ready=[ProfileState.load],
+    )
+
+
+def send_form() -> rx.Component:
+    return session_gate(
+        screen(
+            "Send points",
+            member_header(),
+            error_message(SendState.error),
+            notice(SendState.notice),
+            rx.vstack(
+                rx.text("To", as_="label", html_for="send-to"),
+                rx.input(
+                    value=SendState.to,
+                    on_change=SendState.set_to,
+                    placeholder="@username",
+                    id="send-to",
+                    size="3",
+                    width="100%",
+                ),
+                rx.text("Amount", as_="label", html_for="send-amount"),
+                rx.input(
+                    value=SendState.amount,
+                    on_change=SendState.set_amount,
+                    placeholder="10",
+                    input_mode="numeric",
+                    id="send-amount",
+                    size="3",
+                    width="100%",
+                ),
+                rx.text("Note (optional)", as_="label", html_for="send-note"),
+                rx.input(
+                    value=SendState.note,
+                    on_change=SendState.set_note,
+                    placeholder="Thanks for the help!",
+                    id="send-note",
+                    size="3",
+                    width="100%",
+                ),
+                rx.button(
+                    "Send",
+                    on_click=SendState.send(SendState.send_key),
+                    loading=SendState.sending,
+                    size="4",
+                    width="100%",
+                    id="send",
+                    class_name="primary",
+                ),
+                width="100%",
+            ),
+            tab="profile",
+            back="/profile",
+        ),
+    )
+
+
+PROFILE = Page("/profile", "Profile", profile)
+SEND = Page("/profile/send", "Send points", send_form)

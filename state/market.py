@@ -1,0 +1,98 @@
+"""Market: the item grid, an item page, and buying (charged once per press)."""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import reflex as rx
+
+from app.domain import market, queries
+from app.domain.errors import DomainError
+from app.domain.views import MarketItemView
+from state.formatting import points
+from state.member import member_id, set_balance
+from state.services import call
+
+
+@dataclass
+class ItemCard:
+    id: int
+    title: str
+    description: str
+    price: str
+    stock: int
+    image: str
+    href: str
+
+
+def _card(item: MarketItemView) -> ItemCard:
+    return ItemCard(
+        item.id,
+        item.title,
+        item.description,
+        points(item.price),
+        item.stock,
+        item.image,
+        f"/market/{item.id}",
+    )
+
+
+def _new_key() -> str:
+    return f"buy-{uuid.uuid4().hex}"
+
+
+class MarketState(rx.State):
+    items: list[ItemCard] = []
+    item: ItemCard | None = None
+    loaded: bool = False
+    buying: bool = False
+    error: str = ""
+    notice: str = ""
+    # One key per intended purchase: the button sends it with the event, so a press that
+    # is re-sent after a reconnect is the same purchase, charged once.
+    buy_key: str = _new_key()
+
+    @rx.event
+    async def load(self) -> None:
+        try:
+            items = await call(queries.market_items)
+        except DomainError as exc:
+            self.error = exc.message
+            return
+        self.items = [_card(i) for i in items]
+        self.loaded = True
+
+    @rx.event
+    async def open_item(self) -> None:
+        self.error = self.notice = ""
+        raw = self.router.page.params.get("item_id", "")
+        try:
+            self.item = _card(await call(queries.market_item, raw))
+        except DomainError as exc:
+            self.item = None
+            self.error = exc.message
+        self.loaded = True
+
+    @rx.event
+    async def buy(self, item_id: Any, key: Any) -> AsyncIterator[None]:
+        uid = await member_id(self)
+        if uid is None or self.buying:
+            return
+        self.buying, self.error, self.notice = True, "", ""
+        yield
+        try:
+            result = await call(market.buy, uid, item_id, key)
+        except DomainError as exc:
+            self.error = exc.message
+        else:
+            await set_balance(self, result.balance)
+            self.notice = f"You bought {result.title} for {points(result.price)} points."
+            self.buy_key = _new_key()
+        finally:
+            self.buying = False
+        with contextlib.suppress(DomainError):  # the item was withdrawn meanwhile
+            self.item = _card(await call(queries.market_item, item_id))

@@ -1,0 +1,108 @@
+"""Profile: my purchases and history, and sending points to a member."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import reflex as rx
+
+from app.domain import queries, transfers
+from app.domain.errors import DomainError
+from app.domain.validation import MAX_NOTE_CHARS
+from state.feed import FeedRow, to_row
+from state.formatting import ago, points
+from state.member import member_id, set_balance
+from state.services import call
+
+
+@dataclass
+class PurchaseRow:
+    id: int
+    title: str
+    image: str
+    price: str
+    when: str
+
+
+def _new_key() -> str:
+    return f"send-{uuid.uuid4().hex}"
+
+
+def _text(value: Any, limit: int) -> str:
+    # Inputs arrive from the client: anything that is not text becomes empty, and
+    # nothing longer than the field allows is kept.
+    return value[:limit] if isinstance(value, str) else ""
+
+
+class ProfileState(rx.State):
+    purchases: list[PurchaseRow] = []
+    history: list[FeedRow] = []
+    loaded: bool = False
+    error: str = ""
+
+    @rx.event
+    async def load(self) -> None:
+        uid = await member_id(self)
+        if uid is None:
+            return
+        try:
+            bought = await call(queries.purchases, uid, 20)
+            page = await call(queries.history, uid, None, 20)
+        except DomainError as exc:
+            self.error = exc.message
+            return
+        self.purchases = [
+            PurchaseRow(p.id, p.title, p.image, points(p.price), ago(p.created_at)) for p in bought
+        ]
+        self.history = [to_row(i) for i in page.items]
+        self.loaded = True
+
+
+class SendState(rx.State):
+    to: str = ""
+    amount: str = ""
+    note: str = ""
+    sending: bool = False
+    error: str = ""
+    notice: str = ""
+    send_key: str = _new_key()
+
+    @rx.var
+    def has_input(self) -> bool:
+        return bool(self.to or self.amount or self.note)
+
+    @rx.event
+    def set_to(self, value: Any) -> None:
+        self.to = _text(value, 40)
+
+    @rx.event
+    def set_amount(self, value: Any) -> None:
+        self.amount = _text(value, 12)
+
+    @rx.event
+    def set_note(self, value: Any) -> None:
+        self.note = _text(value, MAX_NOTE_CHARS)
+
+    @rx.event
+    async def send(self, key: Any) -> AsyncIterator[None]:
+        uid = await member_id(self)
+        if uid is None or self.sending:
+            return
+        self.sending, self.error, self.notice = True, "", ""
+        yield
+        try:
+            result = await call(
+                transfers.transfer, uid, self.to, self.amount, self.note or None, key
+            )
+        except DomainError as exc:
+            self.error = exc.message
+        else:
+            await set_balance(self, result.balance)
+            self.notice = f"Sent {points(result.amount)} points to {result.recipient_name}."
+            self.to = self.amount = self.note = ""
+            self.send_key = _new_key()
+        finally:
+            self.sending = False
