@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from app.api import auth, cache_routes, community, dev, health, me, metrics
 from app.settings import get_settings
@@ -11,6 +13,8 @@ from app.settings import get_settings
 def build_api() -> FastAPI:
     api = FastAPI(title="Community Mini App API", version="0.1.0")
     auth.install(api)
+    api.add_exception_handler(OperationalError, _database_unavailable)
+    api.add_exception_handler(DBAPIError, _database_unavailable)
     api.include_router(health.router)
     api.include_router(me.router)
     api.include_router(metrics.router)
@@ -19,3 +23,13 @@ def build_api() -> FastAPI:
     if get_settings().dev_launch:
         api.include_router(dev.router)
     return api
+
+
+async def _database_unavailable(_request: Request, _exc: Exception) -> JSONResponse:
+    # A lock timeout, a deadlock victim, a lost connection: the request did nothing, so
+    # the client may retry (writes carry idempotency keys).
+    return JSONResponse(
+        {"error": "database_unavailable", "message": "The database is busy; try again."},
+        status_code=503,
+        headers={"Retry-After": "1"},
+    )

@@ -6,6 +6,7 @@ go to the database than make a request wait on a sick Redis.
 
 from __future__ import annotations
 
+import secrets
 import threading
 import time
 from collections.abc import Callable
@@ -18,6 +19,14 @@ from redis.retry import Retry
 # Generation counters outlive every entry that depends on them (entries live <= 5 min).
 GENERATION_TTL_S = 24 * 3600
 
+# Bump a counter; a missing one (fresh Redis, eviction) starts at a random value, never at
+# 1 again, so an entry stored under an old counter value cannot match a restarted one.
+_BUMP = """
+if redis.call('EXISTS', KEYS[1]) == 0 then redis.call('SET', KEYS[1], ARGV[1]) end
+local value = redis.call('INCR', KEYS[1])
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+return value
+"""
 _CAS_DELETE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
@@ -40,8 +49,8 @@ class Backend(Protocol):
 
     def read(self, keys: list[str]) -> list[bytes | None]: ...
     def write(self, key: str, value: bytes, ttl_s: float) -> None: ...
-    def bump(self, keys: list[str]) -> None: ...
-    def incr(self, key: str) -> int: ...
+    def bump(self, keys: list[str], ttl_s: int = GENERATION_TTL_S) -> None: ...
+    def incr(self, key: str, ttl_s: int = GENERATION_TTL_S) -> int: ...
     def acquire(self, key: str, token: str, ttl_ms: int) -> bool: ...
     def release(self, key: str, token: str) -> None: ...
     # The per-user store: one hash per member.
@@ -72,6 +81,7 @@ class RedisBackend:
             timeout=max(1.0, timeout_s),
         )
         self.client = redis.Redis(connection_pool=pool)
+        self._bump = self.client.register_script(_BUMP)
         self._cas_delete = self.client.register_script(_CAS_DELETE)
         self._limited_hset = self.client.register_script(_LIMITED_HSET)
 
@@ -90,18 +100,17 @@ class RedisBackend:
     def write(self, key: str, value: bytes, ttl_s: float) -> None:
         self._run(self.client.set, key, value, px=max(1, int(ttl_s * 1000)))
 
-    def bump(self, keys: list[str]) -> None:
+    def bump(self, keys: list[str], ttl_s: int = GENERATION_TTL_S) -> None:
         def go() -> None:
             pipe = self.client.pipeline(transaction=False)
             for key in keys:
-                pipe.incr(key)
-                pipe.expire(key, GENERATION_TTL_S)
+                self._bump(keys=[key], args=[secrets.randbits(48), ttl_s], client=pipe)
             pipe.execute()
 
         self._run(go)
 
-    def incr(self, key: str) -> int:
-        return int(self._run(self.client.incr, key))
+    def incr(self, key: str, ttl_s: int = GENERATION_TTL_S) -> int:
+        return int(self._run(self._bump, keys=[key], args=[secrets.randbits(48), ttl_s]))
 
     def acquire(self, key: str, token: str, ttl_ms: int) -> bool:
         return bool(self._run(self.client.set, key, token, nx=True, px=ttl_ms))
@@ -163,14 +172,15 @@ class MemoryBackend:
                 now = self._clock()
                 self._values = {k: v for k, v in self._values.items() if v[1] > now}
 
-    def bump(self, keys: list[str]) -> None:
+    def bump(self, keys: list[str], ttl_s: int = GENERATION_TTL_S) -> None:
         with self._lock:
             for key in keys:
-                current = int(self._get(key) or 0)
-                self._values[key] = (str(current + 1).encode(), self._clock() + GENERATION_TTL_S)
+                current = self._get(key)
+                start = int(current) if current is not None else secrets.randbits(48)
+                self._values[key] = (str(start + 1).encode(), self._clock() + ttl_s)
 
-    def incr(self, key: str) -> int:
-        self.bump([key])
+    def incr(self, key: str, ttl_s: int = GENERATION_TTL_S) -> int:
+        self.bump([key], ttl_s)
         with self._lock:
             return int(self._get(key) or 0)
 

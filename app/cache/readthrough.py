@@ -100,7 +100,7 @@ class Cache:
             if self._dirty:
                 # An invalidation was lost while the backend was down: bump the epoch
                 # before anything is read, so no entry written before can be served.
-                self.backend.incr(EPOCH_KEY)
+                self.backend.incr(EPOCH_KEY, EPOCH_TTL_S)
                 self._dirty = False
                 log.warning("cache epoch bumped after an outage: older entries retired")
             result = fn(*args)
@@ -287,6 +287,15 @@ class Cache:
             self.stats.count(policy.name, "load_seconds", time.perf_counter() - started)
 
     # -- writes ------------------------------------------------------------------------
+
+    def retire_everything(self) -> None:
+        """After data changed behind the app's back (a reseed, a restore): no entry from
+        before is served again. If the backend is down, done once it is back."""
+        if self.backend is None:
+            return
+        self._dirty = True
+        with contextlib.suppress(BackendError):
+            self._call(self.backend.ping)
 
     def invalidate(self, *families: Family) -> None:
         """Call after the write's commit: entries of these families are no longer served."""

@@ -486,6 +486,11 @@ def main() -> None:
     db = Database(url)
     if args.reset:
         reset(db)
+        # A running app may hold cached results of the old data: retire them all.
+        from app.cache import get_cache
+
+        if url == get_settings().database_url:
+            get_cache().retire_everything()
     elif not is_empty(db):
         if args.if_empty:
             print("Demo data already loaded.")

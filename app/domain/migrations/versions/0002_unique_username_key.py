@@ -16,6 +16,13 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    # A database from before may hold one username twice: the older account keeps it (the
+    # next Telegram visit of the other one sets its current username again).
+    op.execute(
+        "UPDATE users SET username = NULL, username_key = NULL "
+        "WHERE username_key IS NOT NULL AND id NOT IN "
+        "(SELECT MIN(id) FROM users WHERE username_key IS NOT NULL GROUP BY username_key)"
+    )
     with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.drop_index("ix_users_username_key")
         batch_op.create_index("ix_users_username_key", ["username_key"], unique=True)
