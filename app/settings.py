@@ -78,6 +78,10 @@ class Settings(BaseSettings):
         return "https://telegram.org/js/telegram-web-app.js"
 
 
+# Every variable the settings read; tests clear them all for a known environment.
+ENV_NAMES = tuple(name.upper() for name in Settings.model_fields)
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     return Settings()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import reflex as rx
 
 from app.pages.registry import Page
@@ -61,6 +63,24 @@ def profile() -> rx.Component:
     )
 
 
+def field(
+    label: str, field_id: str, value: rx.Var, on_change: Any, placeholder: str, **props: Any
+) -> rx.Component:
+    """A labelled input bound to a state var."""
+    return rx.fragment(
+        rx.text(label, as_="label", html_for=field_id),
+        rx.input(
+            value=value,
+            on_change=on_change,
+            placeholder=placeholder,
+            id=field_id,
+            size="3",
+            width="100%",
+            **props,
+        ),
+    )
+
+
 def send_form() -> rx.Component:
     return session_gate(
         screen(
@@ -69,33 +89,21 @@ def send_form() -> rx.Component:
             error_message(SendState.error),
             notice(SendState.notice),
             rx.vstack(
-                rx.text("To", as_="label", html_for="send-to"),
-                rx.input(
-                    value=SendState.to,
-                    on_change=SendState.set_to,
-                    placeholder="@username",
-                    id="send-to",
-                    size="3",
-                    width="100%",
-                ),
-                rx.text("Amount", as_="label", html_for="send-amount"),
-                rx.input(
-                    value=SendState.amount,
-                    on_change=SendState.set_amount,
-                    placeholder="10",
+                field("To", "send-to", SendState.to, SendState.set_to, "@username"),
+                field(
+                    "Amount",
+                    "send-amount",
+                    SendState.amount,
+                    SendState.set_amount,
+                    "10",
                     input_mode="numeric",
-                    id="send-amount",
-                    size="3",
-                    width="100%",
                 ),
-                rx.text("Note (optional)", as_="label", html_for="send-note"),
-                rx.input(
-                    value=SendState.note,
-                    on_change=SendState.set_note,
-                    placeholder="Thanks for the help!",
-                    id="send-note",
-                    size="3",
-                    width="100%",
+                field(
+                    "Note (optional)",
+                    "send-note",
+                    SendState.note,
+                    SendState.set_note,
+                    "Thanks for the help!",
                 ),
                 rx.button(
                     "Send",

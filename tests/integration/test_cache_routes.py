@@ -22,7 +22,7 @@ from app.cache.keys import member_store_key
 from app.cache.store import MAX_KEYS, MAX_VALUE_CHARS
 from app.domain import migrate
 from app.domain.db import get_database
-from app.settings import Settings, get_settings
+from app.settings import ENV_NAMES, Settings, get_settings
 from app.telegram.signing import sign_init_data
 
 pytest_plugins = ["cache_fixtures"]
@@ -31,16 +31,7 @@ pytestmark = pytest.mark.integration
 TOKEN = "1234567890:AAF-cache-routes-token"
 ANN: dict[str, Any] = {"id": 7_000_000_201, "first_name": "Ann"}
 BEN: dict[str, Any] = {"id": 7_000_000_202, "first_name": "Ben"}
-SETTINGS_ENV = (
-    "APP_ENV",
-    "BOT_TOKEN",
-    "DATABASE_URL",
-    "REDIS_URL",
-    "ADMIN_IDS",
-    "INIT_DATA_MAX_AGE_S",
-    "TELEGRAM_THIRD_PARTY",
-    "TELEGRAM_TEST_ENV",
-)
+SETTINGS_ENV = ENV_NAMES
 
 
 def reset_caches() -> None:

@@ -18,7 +18,7 @@ import pytest
 from pydantic import ValidationError
 
 from app.domain.db import get_database
-from app.settings import Settings, get_settings
+from app.settings import ENV_NAMES, Settings, get_settings
 from app.telegram import identity
 from app.telegram.identity import authenticate, bot_token, dev_bot_token, is_admin
 from app.telegram.init_data import InitDataError, bot_id_from_token, validate_init_data
@@ -26,18 +26,7 @@ from app.telegram.launch import DARK_THEME, LIGHT_THEME, THEMES, launch_hash
 from app.telegram.signing import sign_init_data
 
 TOKEN = "1234567890:AAF-identity-test-token"
-SETTINGS_ENV = (
-    "APP_ENV",
-    "BOT_TOKEN",
-    "DATABASE_URL",
-    "REDIS_URL",
-    "ADMIN_IDS",
-    "INIT_DATA_MAX_AGE_S",
-    "TELEGRAM_THIRD_PARTY",
-    "TELEGRAM_TEST_ENV",
-    "TELEGRAM_SCRIPT_URL",
-    "PUBLIC_URL",
-)
+SETTINGS_ENV = ENV_NAMES
 
 Configure = Callable[..., Settings]
 

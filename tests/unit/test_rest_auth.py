@@ -21,25 +21,13 @@ from app.domain import migrate
 from app.domain.db import get_database
 from app.domain.seed import seed
 from app.domain.users import WELCOME_BONUS, find_by_username
-from app.settings import Settings, get_settings
+from app.settings import ENV_NAMES, Settings, get_settings
 from app.telegram.init_data import REASONS, validate_init_data
 from app.telegram.signing import sign_init_data
 
 TOKEN = "1234567890:AAF-rest-test-token"
 USER: dict[str, Any] = {"id": 7_000_000_123, "first_name": "Ann", "last_name": "Lee"}
-SETTINGS_ENV = (
-    "APP_ENV",
-    "BOT_TOKEN",
-    "DATABASE_URL",
-    "REDIS_URL",
-    "ADMIN_IDS",
-    "INIT_DATA_MAX_AGE_S",
-    "TELEGRAM_THIRD_PARTY",
-    "TELEGRAM_TEST_ENV",
-    "TELEGRAM_SCRIPT_URL",
-    "PUBLIC_URL",
-    "DEV_TOKEN_FILE",
-)
+SETTINGS_ENV = ENV_NAMES
 
 Configure = Callable[..., Settings]
 
