@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import reflex as rx
 
+from components.live import live_ticker
 from components.nav import tab_bar
+from state.live import INTERVAL_MS, LiveState
 
 
 def screen(title: str, *children: rx.Component, tab: str = "", back: str = "") -> rx.Component:
@@ -20,6 +22,8 @@ def screen(title: str, *children: rx.Component, tab: str = "", back: str = "") -
     return rx.fragment(
         rx.box(header, *children, class_name="screen"),
         tab_bar(tab) if tab else rx.fragment(),
+        # Screens render inside the session gate: only a verified member's tab ticks.
+        live_ticker(interval=INTERVAL_MS, active=True, on_tick=LiveState.tick),
     )
 
 

@@ -78,6 +78,19 @@ class FeedState(rx.State):
             self.loading = False
             self.loaded = True
 
+    async def refresh_top(self) -> None:
+        """New items on top, keeping the pages already shown (live updates)."""
+        if not self.loaded:
+            return
+        try:
+            page = await call(queries.feed_page, None, feed.DEFAULT_PAGE)
+        except DomainError:
+            return
+        seen = {row.id for row in self.rows}
+        fresh = [to_row(i) for i in page.items if i.id not in seen]
+        if fresh:
+            self.rows = fresh + self.rows
+
     @rx.event
     async def load_more(self) -> AsyncIterator[None]:
         if not self.cursor or self.loading or await member_id(self) is None:

@@ -53,6 +53,15 @@ class HomeState(rx.State):
         self.reward_amount = status.amount
         self.loaded = True
 
+    async def refresh_latest(self) -> None:
+        if not self.loaded:
+            return
+        try:
+            page = await call(queries.feed_page, None, LATEST)
+        except DomainError:
+            return
+        self.latest = [to_row(i) for i in page.items]
+
     @rx.event
     async def claim(self) -> AsyncIterator[None]:
         uid = await member_id(self)

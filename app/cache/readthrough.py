@@ -288,6 +288,18 @@ class Cache:
 
     # -- writes ------------------------------------------------------------------------
 
+    def versions(self, families: list[Family]) -> dict[str, int] | None:
+        """The families' current generations (and the epoch): a cheap "anything new?"
+        for live screens. None without a reachable backend."""
+        if self.backend is None:
+            return None
+        names = [EPOCH_KEY, *(f.generation_key for f in families)]
+        try:
+            raws = self._call(self.backend.read, names)
+            return {name: int(raw or 0) for name, raw in zip(names, raws, strict=True)}
+        except (BackendError, ValueError):
+            return None
+
     def retire_everything(self) -> None:
         """After data changed behind the app's back (a reseed, a restore): no entry from
         before is served again. If the backend is down, done once it is back."""

@@ -1,0 +1,54 @@
+"""Live data: another member's transfer reaches my open screen without a reload."""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+import pytest
+
+from app.domain.db import Database
+from app.domain.users import find_by_username
+from app.telegram.signing import sign_init_data
+
+pytestmark = pytest.mark.e2e
+
+
+def test_transfer_appears_live_in_the_other_members_feed_and_balance(app_server, browser) -> None:
+    db = Database(app_server.database_url)
+    alice, bob = find_by_username(db, "alice"), find_by_username(db, "bob")
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.goto(app_server.launch_url("bob"))
+    page.locator("#member-name").wait_for(timeout=15_000)
+    page.goto(app_server.url + "/feed")
+    page.locator("#feed-list .feed-row").first.wait_for(timeout=15_000)
+    page.wait_for_timeout(2500)  # let the screen's live ticker take its first look
+    start_balance = int(page.locator("#member-balance").inner_text().replace("\u202f", ""))
+
+    note = f"live {uuid.uuid4().hex[:6]}"
+    init_data = sign_init_data(
+        {"id": alice.id, "first_name": "Alice", "username": "alice"}, app_server.bot_token
+    )
+    sent = httpx.post(
+        f"{app_server.url}/api/transfers",
+        json={"to": "@bob", "amount": 3, "note": note, "idempotency_key": uuid.uuid4().hex},
+        headers={"Authorization": f"tma {init_data}"},
+        timeout=10,
+    )
+    assert sent.status_code == 200, sent.text
+
+    # No reload: the new row arrives on top and the balance follows.
+    first = page.locator("#feed-list .feed-row").first
+    page.wait_for_function(
+        f"document.querySelector('#feed-list .feed-row .feed-detail')?.innerText === {note!r}",
+        timeout=10_000,
+    )
+    assert "Alice Martin" in first.locator(".feed-title").inner_text()
+    page.wait_for_function(
+        "parseInt(document.querySelector('#member-balance').innerText.replace(/\\s/g, ''))"
+        f" === {start_balance + 3}",
+        timeout=10_000,
+    )
+    assert find_by_username(db, "bob").balance == bob.balance + 3 == start_balance + 3
+    context.close()
