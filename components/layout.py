@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import reflex as rx
 
+from components.feed_list import feed_skeleton
 from components.live import live_ticker
 from components.nav import tab_bar
 from state.live import INTERVAL_MS, LiveState
@@ -43,3 +47,24 @@ def notice(text: rx.Var[str]) -> rx.Component:
 
 def empty(text: str) -> rx.Component:
     return rx.text(text, class_name="empty")
+
+
+def primary_button(label: str | rx.Component, **props: Any) -> rx.Component:
+    """The screen's main action: full width, a large target, the theme's button colour."""
+    return rx.button(label, size="4", width="100%", class_name="primary", **props)
+
+
+def loaded_list(
+    loaded: rx.Var[bool],
+    items: rx.Var,
+    render: Callable[[Any], rx.Component],
+    *,
+    list_id: str,
+    empty_text: str = "",
+    skeleton_rows: int = 4,
+) -> rx.Component:
+    """A skeleton until the screen has loaded, then the rows, or a line saying there are none."""
+    rows: rx.Component = rx.vstack(rx.foreach(items, render), id=list_id, spacing="1", width="100%")
+    if empty_text:
+        rows = rx.cond(items.length() > 0, rows, empty(empty_text))
+    return rx.cond(loaded, rows, feed_skeleton(skeleton_rows))

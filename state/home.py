@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import reflex as rx
 
-from app.domain import queries, rewards
+from app.domain import feed, queries, rewards
 from app.domain.errors import DomainError
 from state.feed import FeedRow, to_row
 from state.member import member_id, set_balance
@@ -23,6 +23,13 @@ class BannerCard:
     subtitle: str
     image: str
     link: str
+
+
+async def _latest() -> list[FeedRow]:
+    # The head of the Feed screen's first page: one cache entry (and one reload after a
+    # write) serves both screens.
+    page = await call(queries.feed_page, None, feed.DEFAULT_PAGE)
+    return [to_row(i) for i in page.items[:LATEST]]
 
 
 class HomeState(rx.State):
@@ -42,13 +49,13 @@ class HomeState(rx.State):
             return
         try:
             banners = await call(queries.active_banners)
-            page = await call(queries.feed_page, None, LATEST)
+            latest = await _latest()
             status = await call(rewards.reward_status, uid)
         except DomainError as exc:
             self.error = exc.message
             return
         self.banners = [BannerCard(b.id, b.title, b.subtitle, b.image, b.link) for b in banners]
-        self.latest = [to_row(i) for i in page.items]
+        self.latest = latest
         self.claimed_today = status.claimed_today
         self.reward_amount = status.amount
         self.loaded = True
@@ -57,10 +64,9 @@ class HomeState(rx.State):
         if not self.loaded:
             return
         try:
-            page = await call(queries.feed_page, None, LATEST)
+            self.latest = await _latest()
         except DomainError:
             return
-        self.latest = [to_row(i) for i in page.items]
 
     @rx.event
     async def claim(self) -> AsyncIterator[None]:
@@ -78,7 +84,6 @@ class HomeState(rx.State):
             await set_balance(self, result.balance)
             self.claimed_today = True
             self.notice = f"+{result.amount} points! Come back tomorrow for more."
-            page = await call(queries.feed_page, None, LATEST)
-            self.latest = [to_row(i) for i in page.items]
+            await self.refresh_latest()
         finally:
             self.claiming = False

@@ -8,6 +8,7 @@ import reflex as rx
 
 from app.domain import queries
 from app.domain.errors import DomainError
+from app.domain.leaderboard import PERIODS
 from app.domain.views import LeaderEntry
 from state.formatting import points
 from state.member import member_id
@@ -66,7 +67,7 @@ class LeaderboardState(rx.State):
     @rx.event
     async def show(self, period: str | list[str]) -> None:
         # Anything can arrive from a client: only the two periods are accepted.
-        if not isinstance(period, str) or period not in ("all", "week") or period == self.period:
+        if not isinstance(period, str) or period not in PERIODS or period == self.period:
             return
         self.period = period
         self.loaded = False

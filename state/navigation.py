@@ -9,22 +9,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
-from app.cache import get_backend
+from app.cache import get_store
 from app.cache.backends import BackendError
-from app.cache.store import UserStore
 
 # Routes a member may be sent back to; pages register themselves here.
 SCREENS: set[str] = {"/"}
 SCREEN_KEY = "app_screen"
 
 
-def _store() -> UserStore:
-    return UserStore(get_backend())
-
-
 async def recall_screen(user_id: int) -> str | None:
     try:
-        screen = await asyncio.to_thread(_store().get, user_id, SCREEN_KEY)
+        screen = await asyncio.to_thread(get_store().get, user_id, SCREEN_KEY)
     except BackendError:
         return None  # the store is down: start on the screen that was opened
     return screen if screen in SCREENS else None
@@ -34,4 +29,4 @@ async def remember_screen(user_id: int, path: str) -> None:
     if path not in SCREENS:
         return
     with contextlib.suppress(BackendError):  # the store is down: nothing to remember
-        await asyncio.to_thread(_store().put, user_id, SCREEN_KEY, path)
+        await asyncio.to_thread(get_store().put, user_id, SCREEN_KEY, path)

@@ -8,12 +8,10 @@ browser and has no setter a client could call.
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import reflex as rx
 
-from app.domain.db import get_database
 from app.domain.errors import DomainError
 from app.domain.queries import profile as cached_profile
 from app.domain.users import upsert_user
@@ -22,6 +20,7 @@ from app.telegram.identity import authenticate, is_admin
 from app.telegram.init_data import InitDataError
 from state.formatting import points
 from state.navigation import recall_screen, remember_screen
+from state.services import call
 
 READ_INIT_DATA = (
     "(window.Telegram && window.Telegram.WebApp && window.Telegram.WebApp.initData) || ''"
@@ -42,6 +41,7 @@ class SessionState(rx.State):
     _user_id: int = 0
     _bound_init_data: str = ""
     _restored: bool = False
+    _remembered: str = ""  # the screen last written to the store, to write only changes
 
     @rx.var
     def balance_text(self) -> str:
@@ -70,9 +70,7 @@ class SessionState(rx.State):
             await self._refresh_profile()
             return await self._follow_screen()
         try:
-            profile = await asyncio.to_thread(
-                upsert_user, get_database(), verified.user.model_dump(exclude_none=True)
-            )
+            profile = await call(upsert_user, verified.user.model_dump(exclude_none=True))
         except DomainError as exc:
             self._forget()
             self.status = "rejected"
@@ -97,14 +95,16 @@ class SessionState(rx.State):
             last = await recall_screen(self._user_id)
             if last and last != path and path == "/":
                 return rx.redirect(last)
-        await remember_screen(self._user_id, path)
+        if path != self._remembered:
+            await remember_screen(self._user_id, path)
+            self._remembered = path
         return None
 
     async def _refresh_profile(self) -> None:
         if not self._user_id:
             return
         try:
-            profile = await asyncio.to_thread(cached_profile, get_database(), self._user_id)
+            profile = await call(cached_profile, self._user_id)
         except DomainError:
             return
         self.name = profile.name
@@ -112,6 +112,7 @@ class SessionState(rx.State):
 
     def _forget(self) -> None:
         self._user_id = 0
+        self._remembered = ""
         self._bound_init_data = ""
         self.name = self.initials = self.username = ""
         self.balance = 0

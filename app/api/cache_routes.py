@@ -14,9 +14,9 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
 from app.api.auth import TelegramAuth
-from app.cache import get_backend
+from app.cache import get_store
 from app.cache.backends import BackendError
-from app.cache.store import MAX_VALUE_CHARS, StoreError, UserStore, ValueTooLarge
+from app.cache.store import MAX_VALUE_CHARS, StoreError, ValueTooLarge
 
 router = APIRouter(prefix="/cache", tags=["cache"])
 # Paths are matched before validation, so the handler can answer 400 with our message.
@@ -39,22 +39,14 @@ class Keys(BaseModel):
     keys: list[str]
 
 
-def _store() -> UserStore:
-    return UserStore(get_backend())
-
-
-async def _run(fn: Any, *args: Any) -> Any:
-    return await asyncio.to_thread(fn, *args)
-
-
 @router.get("/", response_model=Keys, summary="List my keys (CloudStorage getKeys)")
 async def list_keys(auth: TelegramAuth) -> Keys:
-    return Keys(keys=await _run(_store().keys, auth.user.id))
+    return Keys(keys=await asyncio.to_thread(get_store().keys, auth.user.id))
 
 
 @router.get("/{key:path}", response_model=Entry, summary="Read one value (getItem)")
 async def get_value(key: KeyPath, auth: TelegramAuth) -> Any:
-    value = await _run(_store().get, auth.user.id, key)
+    value = await asyncio.to_thread(get_store().get, auth.user.id, key)
     if value is None:
         return JSONResponse({"error": "not_found", "message": "No such key."}, status_code=404)
     return Entry(key=key, value=value)
@@ -80,7 +72,7 @@ async def put_value(
         value = Value.model_validate_json(body).value
     except ValueError:
         raise StoreError('Send JSON like {"value": "..."}.') from None
-    await _run(_store().put, auth.user.id, key, value)
+    await asyncio.to_thread(get_store().put, auth.user.id, key, value)
     return Response(status_code=204)
 
 
@@ -88,26 +80,26 @@ async def put_value(
 async def get_many(payload: Annotated[Keys, Body()], auth: TelegramAuth) -> Any:
     if len(payload.keys) > 1024:
         raise StoreError("At most 1024 keys at once.")
-    return await _run(_store().get_many, auth.user.id, payload.keys)
+    return await asyncio.to_thread(get_store().get_many, auth.user.id, payload.keys)
 
 
 @router.post("/delete", status_code=204, summary="Delete many (removeItems)")
 async def delete_many(payload: Annotated[Keys, Body()], auth: TelegramAuth) -> Response:
     if len(payload.keys) > 1024:
         raise StoreError("At most 1024 keys at once.")
-    await _run(_store().delete, auth.user.id, payload.keys)
+    await asyncio.to_thread(get_store().delete, auth.user.id, payload.keys)
     return Response(status_code=204)
 
 
 @router.delete("/", status_code=204, summary="Delete all my keys")
 async def clear(auth: TelegramAuth) -> Response:
-    await _run(_store().clear, auth.user.id)
+    await asyncio.to_thread(get_store().clear, auth.user.id)
     return Response(status_code=204)
 
 
 @router.delete("/{key:path}", status_code=204, summary="Delete one (removeItem)")
 async def delete_value(key: KeyPath, auth: TelegramAuth) -> Response:
-    await _run(_store().delete, auth.user.id, [key])
+    await asyncio.to_thread(get_store().delete, auth.user.id, [key])
     return Response(status_code=204)
 
 

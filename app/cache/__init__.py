@@ -6,6 +6,7 @@ from functools import lru_cache
 
 from app.cache.backends import Backend, MemoryBackend, RedisBackend
 from app.cache.readthrough import Cache
+from app.cache.store import UserStore
 
 
 def make_backend(redis_url: str | None) -> Backend:
@@ -24,4 +25,18 @@ def get_cache() -> Cache:
     return Cache(get_backend())
 
 
-__all__ = ["Backend", "Cache", "MemoryBackend", "RedisBackend", "get_backend", "get_cache"]
+def get_store() -> UserStore:
+    """The per-user store behind /cache, on the app's backend."""
+    return UserStore(get_backend())
+
+
+__all__ = [
+    "Backend",
+    "Cache",
+    "MemoryBackend",
+    "RedisBackend",
+    "UserStore",
+    "get_backend",
+    "get_cache",
+    "get_store",
+]

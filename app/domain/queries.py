@@ -26,7 +26,7 @@ from app.domain.views import (
     UserProfile,
 )
 
-PERIODS = {"all": leaderboard.by_balance, "week": leaderboard.this_week}
+BOARDS = {"all": leaderboard.by_balance, "week": leaderboard.this_week}
 
 
 def _cursor(cursor: Any) -> str:
@@ -57,10 +57,10 @@ def history(
 
 def board(db: Database, period: Any = "all", user_id: Any = None, limit: Any = 50) -> Leaderboard:
     """The top members (shared by everyone) plus my own rank, read in one round trip."""
-    if not isinstance(period, str) or period not in PERIODS:
+    if not isinstance(period, str) or period not in BOARDS:
         raise InvalidInput("Leaderboard period must be 'all' or 'week'.")
     limit = require_limit(limit)
-    compute = PERIODS[period]
+    compute = BOARDS[period]
     top_item = (
         keys.LEADERBOARD.key("top", period, limit),
         policies.LEADERBOARD,

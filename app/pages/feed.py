@@ -5,8 +5,8 @@ from __future__ import annotations
 import reflex as rx
 
 from app.pages.registry import Page
-from components.feed_list import feed_row, feed_skeleton
-from components.layout import error_message, screen
+from components.feed_list import feed_row
+from components.layout import error_message, loaded_list, screen
 from components.session_gate import member_header, session_gate
 from state.feed import FeedState
 
@@ -17,19 +17,13 @@ def feed_page() -> rx.Component:
             "Community feed",
             member_header(),
             error_message(FeedState.error),
-            rx.cond(
+            loaded_list(
                 FeedState.loaded,
-                rx.cond(
-                    FeedState.rows.length() > 0,
-                    rx.vstack(
-                        rx.foreach(FeedState.rows, feed_row),
-                        id="feed-list",
-                        spacing="1",
-                        width="100%",
-                    ),
-                    rx.text("No transactions yet.", class_name="empty"),
-                ),
-                feed_skeleton(),
+                FeedState.rows,
+                feed_row,
+                list_id="feed-list",
+                empty_text="No transactions yet.",
+                skeleton_rows=6,
             ),
             rx.cond(
                 FeedState.has_more,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import reflex as rx
 
 from app.pages.registry import Page
-from components.feed_list import feed_row, feed_skeleton
-from components.layout import error_message, notice, screen
+from components.feed_list import feed_row
+from components.layout import error_message, loaded_list, notice, primary_button, screen
 from components.session_gate import member_header, session_gate
 from state.home import BannerCard, HomeState
 
@@ -34,7 +34,7 @@ def home() -> rx.Component:
             ),
             error_message(HomeState.error),
             notice(HomeState.notice),
-            rx.button(
+            primary_button(
                 rx.cond(
                     HomeState.claimed_today,
                     "Today's reward claimed",
@@ -43,16 +43,11 @@ def home() -> rx.Component:
                 on_click=HomeState.claim,
                 loading=HomeState.claiming,
                 disabled=HomeState.claimed_today,
-                size="4",
-                width="100%",
                 id="claim",
-                class_name="primary",
             ),
             rx.heading("Latest", size="4", class_name="section-title"),
-            rx.cond(
-                HomeState.loaded,
-                rx.vstack(rx.foreach(HomeState.latest, feed_row), id="latest", width="100%"),
-                feed_skeleton(3),
+            loaded_list(
+                HomeState.loaded, HomeState.latest, feed_row, list_id="latest", skeleton_rows=3
             ),
             rx.link("See the whole feed", href="/feed", id="to-feed"),
             tab="home",

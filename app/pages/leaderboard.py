@@ -5,8 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from app.pages.registry import Page
-from components.feed_list import feed_skeleton
-from components.layout import empty, error_message, screen
+from components.layout import error_message, loaded_list, screen
 from components.session_gate import session_gate
 from state.leaderboard import LeaderboardState, LeaderRow
 
@@ -36,19 +35,13 @@ def leaderboard() -> rx.Component:
                 id="period",
             ),
             error_message(LeaderboardState.error),
-            rx.cond(
+            loaded_list(
                 LeaderboardState.loaded,
-                rx.cond(
-                    LeaderboardState.rows.length() > 0,
-                    rx.vstack(
-                        rx.foreach(LeaderboardState.rows, leader_row),
-                        id="leaders",
-                        width="100%",
-                        spacing="1",
-                    ),
-                    empty("Nobody here yet this week."),
-                ),
-                feed_skeleton(8),
+                LeaderboardState.rows,
+                leader_row,
+                list_id="leaders",
+                empty_text="Nobody here yet this week.",
+                skeleton_rows=8,
             ),
             rx.cond(
                 LeaderboardState.me & ~LeaderboardState.me_in_top,

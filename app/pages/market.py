@@ -6,7 +6,7 @@ import reflex as rx
 
 from app.pages.registry import Page
 from components.feed_list import feed_skeleton
-from components.layout import error_message, notice, screen
+from components.layout import error_message, notice, primary_button, screen
 from components.session_gate import member_header, session_gate
 from state.market import ItemCard, MarketState
 
@@ -70,15 +70,12 @@ def item_page() -> rx.Component:
                         justify="between",
                         width="100%",
                     ),
-                    rx.button(
+                    primary_button(
                         rx.cond(item.stock > 0, "Buy", "Sold out"),
                         on_click=MarketState.buy(item.id, MarketState.buy_key),
                         loading=MarketState.buying,
                         disabled=item.stock <= 0,
-                        size="4",
-                        width="100%",
                         id="buy",
-                        class_name="primary",
                     ),
                     width="100%",
                 ),

@@ -7,8 +7,8 @@ from typing import Any
 import reflex as rx
 
 from app.pages.registry import Page
-from components.feed_list import feed_row, feed_skeleton
-from components.layout import empty, error_message, notice, screen
+from components.feed_list import feed_row
+from components.layout import error_message, loaded_list, notice, primary_button, screen
 from components.session_gate import member_header, session_gate
 from state.profile import ProfileState, PurchaseRow, SendState
 
@@ -35,28 +35,23 @@ def profile() -> rx.Component:
             "Profile",
             member_header(),
             rx.link(
-                rx.button("Send points", size="4", width="100%", class_name="primary"),
+                primary_button("Send points"),
                 href="/profile/send",
                 id="to-send",
                 underline="none",
             ),
             error_message(ProfileState.error),
             rx.heading("My purchases", size="4", class_name="section-title"),
-            rx.cond(
+            loaded_list(
                 ProfileState.loaded,
-                rx.cond(
-                    ProfileState.purchases.length() > 0,
-                    rx.vstack(rx.foreach(ProfileState.purchases, purchase_row), id="purchases"),
-                    empty("Nothing bought yet."),
-                ),
-                feed_skeleton(2),
+                ProfileState.purchases,
+                purchase_row,
+                list_id="purchases",
+                empty_text="Nothing bought yet.",
+                skeleton_rows=2,
             ),
             rx.heading("My transactions", size="4", class_name="section-title"),
-            rx.cond(
-                ProfileState.loaded,
-                rx.vstack(rx.foreach(ProfileState.history, feed_row), id="history", width="100%"),
-                feed_skeleton(4),
-            ),
+            loaded_list(ProfileState.loaded, ProfileState.history, feed_row, list_id="history"),
             tab="profile",
         ),
         on_ready=[ProfileState.load],
@@ -105,14 +100,11 @@ def send_form() -> rx.Component:
                     SendState.set_note,
                     "Thanks for the help!",
                 ),
-                rx.button(
+                primary_button(
                     "Send",
                     on_click=SendState.send(SendState.send_key),
                     loading=SendState.sending,
-                    size="4",
-                    width="100%",
                     id="send",
-                    class_name="primary",
                 ),
                 width="100%",
             ),

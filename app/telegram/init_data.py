@@ -19,11 +19,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from telegram_webapp_auth.auth import TelegramAuthenticator, generate_secret_key
 from telegram_webapp_auth.errors import ExpiredInitDataError, InvalidInitDataError
 
+from app.domain.validation import MAX_USER_ID
+
 # Real initData is well under 2 KB; anything far larger is rejected before parsing.
 MAX_INIT_DATA_CHARS = 8192
 DEFAULT_MAX_AGE = timedelta(hours=24)
-# Telegram user ids fit in 52 bits; the database keeps them in BIGINT columns.
-MAX_USER_ID = 2**53
 _HASH_RE = re.compile(r"[0-9a-f]{64}")
 # What the library raises while building its objects AFTER the signature matched.
 _AFTER_SIGNATURE = (
@@ -171,8 +171,6 @@ def validate_init_data(
         user = TelegramUser.model_validate(json.loads(fields["user"]))
     except (ValueError, ValidationError):
         raise InitDataError("bad_user") from None
-    if user.id <= 0:
-        raise InitDataError("bad_user")
     return InitData(
         user=user,
         auth_date=auth_date,
