@@ -52,7 +52,7 @@ class RunningApp:
         return f"{self.url}/dev/launch?{query}"
 
 
-def _app_env(port: int, database_url: str) -> dict[str, str]:
+def _app_env(port: int, database_url: str, states_dir: Path) -> dict[str, str]:
     env = dict(os.environ)
     venv_bin = str(Path(sys.executable).parent)
     env.update(
@@ -67,6 +67,9 @@ def _app_env(port: int, database_url: str) -> dict[str, str]:
         BOT_TOKEN="",
         DEV_TOKEN_FILE=str(DEV_TOKEN_FILE),
         PYTHONUNBUFFERED="1",
+        # Reflex empties its states folder at start; each app process gets its own, so
+        # one starting cannot delete (or race on) another's files.
+        REFLEX_STATES_WORKDIR=str(states_dir),
     )
     return env
 
@@ -80,7 +83,7 @@ def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]
     workdir = tmp_path_factory.mktemp("app")
     database_url = f"sqlite:///{workdir / 'app.db'}"
     port = free_port()
-    env = _app_env(port, database_url)
+    env = _app_env(port, database_url, workdir / "states")
     subprocess.run(
         [sys.executable, "-m", "app.domain.seed", "--if-empty", "--quiet"],
         cwd=ROOT,

@@ -62,7 +62,7 @@ def two_instances(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[str
     reflex = str(Path(sys.executable).parent / "reflex")
     for name in ("a", "b"):
         port = free_port()
-        env = _app_env(port, url)
+        env = _app_env(port, url, logs / f"{name}-states")
         env.update(REDIS_URL=REDIS_URL, GRANIAN_WORKERS="2")
         log = (logs / f"{name}.log").open("wb")
         procs.append(
