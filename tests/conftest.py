@@ -37,6 +37,9 @@ from app.domain.models import Banner, MarketItem, Transaction, TxKind, User, utc
 from app.domain.users import upsert_user
 from app.domain.views import UserProfile
 
+# The e2e kit: the app server, Chromium and the emulated Telegram client.
+pytest_plugins = ["miniapp_testing.plugin"]
+
 PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 PG_HOW_TO_START = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
 

@@ -3,13 +3,8 @@
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -19,7 +14,9 @@ from app.domain.db import Database
 from app.domain.migrate import upgrade
 from app.domain.seed import seed
 from app.telegram.signing import sign_init_data
-from tests.e2e.conftest import BOT_TOKEN, ROOT, _app_env, free_port, missing
+from miniapp_testing.plugin import missing
+from miniapp_testing.server import TEST_BOT_TOKEN as BOT_TOKEN
+from miniapp_testing.server import AppDidNotStart, AppServer
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 REDIS_URL = "redis://127.0.0.1:6379/12"
@@ -57,47 +54,27 @@ def two_instances(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[str
     upgrade(url)
     seed(Database(url), users=50, transactions=300, quiet=True)
     logs = tmp_path_factory.mktemp("two")
-    procs: list[subprocess.Popen[bytes]] = []
-    bases: list[str] = []
-    reflex = str(Path(sys.executable).parent / "reflex")
-    for name in ("a", "b"):
-        port = free_port()
-        env = _app_env(port, url, logs / f"{name}-states")
-        env.update(REDIS_URL=REDIS_URL, GRANIAN_WORKERS="2")
-        log = (logs / f"{name}.log").open("wb")
-        procs.append(
-            subprocess.Popen(
-                [reflex, "run", "--env", "prod", "--backend-only", "--backend-port", str(port)],
-                cwd=ROOT,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+    servers = [
+        AppServer(
+            logs / name,
+            database_url=url,
+            redis_url=REDIS_URL,
+            backend_only=True,
+            extra_env={"GRANIAN_WORKERS": "2"},
         )
-        bases.append(f"http://127.0.0.1:{port}")
+        for name in ("a", "b")
+    ]
     try:
-        deadline = time.monotonic() + 180
-        for base, proc, name in zip(bases, procs, ("a", "b"), strict=True):
-            while True:
-                if proc.poll() is not None:
-                    pytest.fail(f"instance {name} exited:\n{(logs / f'{name}.log').read_text()}")
-                try:
-                    if httpx.get(f"{base}/health", timeout=2).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() > deadline:
-                    pytest.fail(f"instance {name} not up:\n{(logs / f'{name}.log').read_text()}")
-                time.sleep(0.5)
-        yield bases
-    finally:
-        for proc in procs:
+        for server in servers:
             try:
-                os.killpg(proc.pid, signal.SIGTERM)
-                proc.wait(timeout=20)
-            except (ProcessLookupError, subprocess.TimeoutExpired):
-                os.killpg(proc.pid, signal.SIGKILL)
+                server.start(timeout_s=180)
+            except AppDidNotStart as exc:
+                pytest.fail(str(exc))
+        # 127.0.0.1, not localhost: the REST calls here need no browser origin.
+        yield [f"http://127.0.0.1:{server.port}" for server in servers]
+    finally:
+        for server in servers:
+            server.stop()
         next(database, None)
 
 

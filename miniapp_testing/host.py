@@ -1,0 +1,221 @@
+"""An emulated Telegram client around a Playwright page.
+
+The page loads the official telegram-web-app.js (served from a local copy, whatever address
+the app asks for it at) and believes it runs inside Telegram: launch parameters arrive in
+the URL hash, signed with the bot token like Telegram signs them; the script's calls to the
+client are recorded; its requests for theme, viewport and safe areas are answered; and the
+test plays the client's part: minimize, restore, change theme or viewport, press the
+BackButton or the MainButton.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from app.telegram.launch import DARK_THEME, LIGHT_THEME, THEMES, launch_hash
+from app.telegram.signing import sign_init_data
+
+ROOT = Path(__file__).resolve().parents[1]
+HOST_JS = (Path(__file__).parent / "host.js").read_text()
+OFFICIAL_SCRIPT = ROOT / "assets" / "external" / "telegram-web-app.js"
+TELEGRAM_SCRIPT_URLS = ("https://telegram.org/js/telegram-web-app.js*", "**/telegram-web-app.js*")
+MOBILE = ("android", "ios")
+
+__all__ = ["DARK_THEME", "LIGHT_THEME", "Launch", "TelegramHost"]
+
+
+def version_tuple(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.split("."))
+
+
+@dataclass
+class Launch:
+    """What a Telegram client passes to a Mini App when it opens it."""
+
+    user: Mapping[str, Any]
+    version: str = "8.0"
+    platform: str = "android"
+    theme: Mapping[str, str] = field(default_factory=lambda: dict(LIGHT_THEME))
+    viewport_height: int = 844
+    safe_area: Mapping[str, int] = field(
+        default_factory=lambda: {"top": 24, "bottom": 16, "left": 0, "right": 0}
+    )
+    content_safe_area: Mapping[str, int] = field(
+        default_factory=lambda: {"top": 48, "bottom": 0, "left": 0, "right": 0}
+    )
+    auth_date: int | None = None
+
+    def host_config(self) -> dict[str, Any]:
+        return {
+            "version": self.version,
+            "platform": self.platform,
+            "theme": dict(self.theme),
+            "viewport": {"height": self.viewport_height, "is_expanded": False},
+            "safe_area": dict(self.safe_area),
+            "content_safe_area": dict(self.content_safe_area),
+        }
+
+
+class TelegramHost:
+    """Plays the Telegram client for one page (`page` is a Playwright sync Page)."""
+
+    def __init__(self, page: Any, app_url: str, bot_token: str, launch: Launch) -> None:
+        self.page = page
+        self.app_url = app_url.rstrip("/")
+        self.bot_token = bot_token
+        self.launch = launch
+        config = json.dumps(launch.host_config())
+        page.add_init_script(HOST_JS.replace("__TG_HOST_CONFIG__", config))
+        for pattern in TELEGRAM_SCRIPT_URLS:
+            page.route(pattern, self._serve_official_script)
+
+    # -- opening -------------------------------------------------------------------------
+
+    @property
+    def supports_activation(self) -> bool:
+        """Bot API 8.0 brought `activated` / `deactivated` (the `visibility_changed` event)."""
+        return version_tuple(self.launch.version) >= (8, 0)
+
+    def init_data(self) -> str:
+        return sign_init_data(self.launch.user, self.bot_token, auth_date=self.launch.auth_date)
+
+    def url(self, path: str = "/") -> str:
+        fragment = launch_hash(
+            self.init_data(),
+            version=self.launch.version,
+            platform=self.launch.platform,
+            theme=self.launch.theme,
+        )
+        return f"{self.app_url}{path}#{fragment}"
+
+    def open(self, path: str = "/", *, wait_for: str | None = "#member-name") -> TelegramHost:
+        self.page.goto(self.url(path))
+        if wait_for:
+            self.page.locator(wait_for).first.wait_for(timeout=20_000)
+        return self
+
+    # -- the client's controls ------------------------------------------------------------
+
+    def minimize(self, *, hide_page: bool | None = None) -> None:
+        """The member switches away: `visibility_changed` (8.0+) and, on a phone, a hidden page."""
+        if self.supports_activation:
+            self.send("visibility_changed", {"is_visible": False})
+        if self._hides_page(hide_page):
+            self.page.evaluate("window.__tgHost.setHidden(true)")
+
+    def restore(self, *, hide_page: bool | None = None) -> None:
+        if self._hides_page(hide_page):
+            self.page.evaluate("window.__tgHost.setHidden(false)")
+        if self.supports_activation:
+            self.send("visibility_changed", {"is_visible": True})
+
+    def set_theme(self, theme: str | Mapping[str, str]) -> None:
+        params = dict(THEMES[theme] if isinstance(theme, str) else theme)
+        self.page.evaluate("(t) => { window.__tgHost.config.theme = t; }", params)
+        self.send("theme_changed", {"theme_params": params})
+
+    def set_viewport(
+        self, height: int, *, is_expanded: bool = True, is_state_stable: bool = True
+    ) -> None:
+        self.page.evaluate(
+            "(v) => { Object.assign(window.__tgHost.config.viewport, v); }",
+            {"height": height, "is_expanded": is_expanded},
+        )
+        self.send(
+            "viewport_changed",
+            {"height": height, "is_expanded": is_expanded, "is_state_stable": is_state_stable},
+        )
+
+    def set_safe_area(self, **insets: int) -> None:
+        self.send("safe_area_changed", self._insets(insets))
+
+    def set_content_safe_area(self, **insets: int) -> None:
+        self.send("content_safe_area_changed", self._insets(insets))
+
+    def press_back(self) -> None:
+        self.send("back_button_pressed")
+
+    def press_main_button(self) -> None:
+        self.send("main_button_pressed")
+
+    def go_offline(self) -> None:
+        self.page.context.set_offline(True)
+
+    def go_online(self) -> None:
+        self.page.context.set_offline(False)
+
+    def send(self, event_type: str, data: Mapping[str, Any] | None = None) -> None:
+        """Deliver an event from the client, as Telegram.WebView.receiveEvent."""
+        self.page.evaluate(
+            "([t, d]) => window.Telegram.WebView.receiveEvent(t, d)", [event_type, data]
+        )
+
+    # -- what the app asked of the client -------------------------------------------------
+
+    def posted(self, event_type: str | None = None) -> list[Any]:
+        """Data of every postEvent the page made (of one type, if given), oldest first."""
+        events = self.page.evaluate("window.__tgHost.posted")
+        return [e["data"] for e in events if event_type in (None, e["type"])]
+
+    def posted_types(self) -> list[str]:
+        return [e["type"] for e in self.page.evaluate("window.__tgHost.posted")]
+
+    def wait_for_posted(self, event_type: str, timeout_ms: int = 10_000) -> Any:
+        self.page.wait_for_function(
+            "(t) => window.__tgHost.posted.some((e) => e.type === t)",
+            arg=event_type,
+            timeout=timeout_ms,
+        )
+        return self.posted(event_type)[-1]
+
+    @property
+    def main_button(self) -> dict[str, Any]:
+        """The MainButton as the app last set it up (text, is_visible, is_active, ...)."""
+        return dict(self.page.evaluate("window.__tgHost.mainButton") or {})
+
+    @property
+    def back_button_visible(self) -> bool:
+        return bool(self.page.evaluate("window.__tgHost.backButtonVisible"))
+
+    @property
+    def closing_confirmation(self) -> bool:
+        return bool(self.page.evaluate("window.__tgHost.closingConfirmation"))
+
+    @property
+    def vertical_swipes(self) -> bool | None:
+        return self.page.evaluate("window.__tgHost.verticalSwipes")
+
+    def wait_for_main_button(self, timeout_ms: int = 10_000, **expected: Any) -> dict[str, Any]:
+        """Wait until the MainButton's setup has every `expected` field (text=..., ...)."""
+        self.page.wait_for_function(
+            """(exp) => Object.entries(exp).every(
+                   ([k, v]) => (window.__tgHost.mainButton || {})[k] === v)""",
+            arg=expected,
+            timeout=timeout_ms,
+        )
+        return self.main_button
+
+    def wait_until(self, js: str, timeout_ms: int = 10_000, arg: Any = None) -> None:
+        self.page.wait_for_function(js, arg=arg, timeout=timeout_ms)
+
+    # -- internals --------------------------------------------------------------------------
+
+    def _hides_page(self, hide_page: bool | None) -> bool:
+        # A phone hides the webview when the client is minimized; desktop clients may not.
+        return self.launch.platform in MOBILE if hide_page is None else hide_page
+
+    @staticmethod
+    def _insets(insets: Mapping[str, int]) -> dict[str, int]:
+        return {side: int(insets.get(side, 0)) for side in ("top", "bottom", "left", "right")}
+
+    @staticmethod
+    def _serve_official_script(route: Any) -> None:
+        if not OFFICIAL_SCRIPT.exists():
+            raise FileNotFoundError(
+                f"{OFFICIAL_SCRIPT} is missing: run `make install` (scripts/fetch-telegram-js.sh)"
+            )
+        route.fulfill(status=200, content_type="text/javascript", body=OFFICIAL_SCRIPT.read_text())
