@@ -7,6 +7,7 @@ import reflex as rx
 from app.api import build_api
 from app.pages import PAGES
 from app.settings import get_settings
+from state.lifecycle import register_resume
 from state.navigation import SCREENS
 
 app = rx.App(
@@ -22,6 +23,7 @@ app = rx.App(
     ],
 )
 for page in PAGES:
-    app.add_page(page.component, route=page.route, title=page.title, on_load=page.load_events())
+    app.add_page(page.render, route=page.route, title=page.title, on_load=page.load_events())
+    register_resume(page.route, page.resume_events())
     if "[" not in page.route:
         SCREENS.add(page.route)

@@ -8,7 +8,9 @@ export function LiveTicker({ interval = 2000, active = true, onTick }) {
   useEffect(() => {
     if (!active) return undefined;
     const id = setInterval(() => {
-      if (document.visibilityState === "visible" && tick.current) tick.current();
+      const app = window.Telegram && window.Telegram.WebApp;
+      const shown = document.visibilityState === "visible" && !(app && app.isActive === false);
+      if (shown && tick.current) tick.current();
     }, interval);
     return () => clearInterval(id);
   }, [interval, active]);

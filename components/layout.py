@@ -10,6 +10,8 @@ import reflex as rx
 from components.feed_list import feed_skeleton
 from components.live import live_ticker
 from components.nav import tab_bar
+from components.telegram import back_button, main_button
+from state.lifecycle import LifecycleState
 from state.live import INTERVAL_MS, LiveState
 
 
@@ -24,10 +26,18 @@ def screen(title: str, *children: rx.Component, tab: str = "", back: str = "") -
         else rx.heading(title, size="6", class_name="screen-title")
     )
     return rx.fragment(
-        rx.box(header, *children, class_name="screen"),
+        # data-active shows what the server last heard: active, or minimized.
+        rx.box(
+            header,
+            *children,
+            class_name="screen",
+            data_active=rx.cond(LifecycleState.active, "true", "false"),
+        ),
         tab_bar(tab) if tab else rx.fragment(),
-        # Screens render inside the session gate: only a verified member's tab ticks.
-        live_ticker(interval=INTERVAL_MS, active=True, on_tick=LiveState.tick),
+        back_button(back) if back else rx.fragment(),
+        # Screens render inside the session gate: only a verified member's tab ticks,
+        # and only while the Mini App is active (not minimized).
+        live_ticker(interval=INTERVAL_MS, active=LifecycleState.active, on_tick=LiveState.tick),
     )
 
 
@@ -49,9 +59,40 @@ def empty(text: str) -> rx.Component:
     return rx.text(text, class_name="empty")
 
 
-def primary_button(label: str | rx.Component, **props: Any) -> rx.Component:
-    """The screen's main action: full width, a large target, the theme's button colour."""
-    return rx.button(label, size="4", width="100%", class_name="primary", **props)
+def primary_button(
+    label: str | rx.Component, *, main_action: bool = False, **props: Any
+) -> rx.Component:
+    """A full-width action with a large target in the theme's button colour.
+
+    `main_action=True` marks the twin of a Telegram MainButton (components/telegram.py):
+    hidden inside Telegram, where the MainButton does its job, shown in a plain browser.
+    """
+    classes = "primary main-action" if main_action else "primary"
+    return rx.button(label, size="4", width="100%", class_name=classes, **props)
+
+
+def main_action(
+    label: str | rx.Var[str],
+    on_click: Any,
+    *,
+    element_id: str,
+    loading: bool | rx.Var[bool] = False,
+    disabled: bool | rx.Var[bool] = False,
+) -> rx.Component:
+    """The screen's primary action: Telegram's MainButton inside Telegram (with its progress
+    state), the page's own button in a plain browser."""
+    enabled = ~disabled if isinstance(disabled, rx.Var) else not disabled
+    return rx.fragment(
+        primary_button(
+            label,
+            main_action=True,
+            on_click=on_click,
+            loading=loading,
+            disabled=disabled,
+            id=element_id,
+        ),
+        main_button(label, on_click, progress=loading, enabled=enabled),
+    )
 
 
 def loaded_list(

@@ -16,6 +16,22 @@
   };
   window.__tgHost = host;
 
+  // What the app sent to its server (Reflex's instrumentation hook), so a test can show
+  // that a minimized app stays quiet.
+  host.sent = [];
+  host.socket = [];
+  window.__reflex_otel = Object.assign(window.__reflex_otel || {}, {
+    onEventSend(event) {
+      host.sent.push({ name: event.name, at: Date.now() });
+    },
+    onSocketConnect() {
+      host.socket.push({ connected: true, at: Date.now() });
+    },
+    onSocketDisconnect(reason) {
+      host.socket.push({ connected: false, reason, at: Date.now() });
+    },
+  });
+
   const deliver = (type, data) => {
     const webView = window.Telegram && window.Telegram.WebView;
     if (webView) webView.receiveEvent(type, data);
@@ -65,6 +81,26 @@
       const reply = replies[type];
       if (reply) reply(data || {});
     },
+  };
+
+  // The network, as far as WebSockets go: Chromium's offline emulation (which the kit also
+  // turns on, for HTTP) leaves open WebSockets alone, so going offline here closes them
+  // and points new ones at a closed port until the network is back.
+  const NativeWebSocket = window.WebSocket;
+  host.offline = false;
+  host.sockets = new Set();
+  class HostWebSocket extends NativeWebSocket {
+    constructor(url, protocols) {
+      const target = host.offline ? String(url).replace(/^(wss?:\/\/)[^/]+/, "$1127.0.0.1:9") : url;
+      super(target, protocols);
+      host.sockets.add(this);
+      this.addEventListener("close", () => host.sockets.delete(this));
+    }
+  }
+  window.WebSocket = HostWebSocket;
+  host.setOffline = (offline) => {
+    host.offline = offline;
+    if (offline) host.sockets.forEach((socket) => socket.close(4000, "network lost"));
   };
 
   // The page's visibility, as a phone reports it when the client is minimized.

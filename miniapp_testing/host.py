@@ -143,9 +143,12 @@ class TelegramHost:
         self.send("main_button_pressed")
 
     def go_offline(self) -> None:
+        """The network is gone: HTTP fails, open WebSockets close, new ones cannot connect."""
         self.page.context.set_offline(True)
+        self.page.evaluate("window.__tgHost.setOffline(true)")
 
     def go_online(self) -> None:
+        self.page.evaluate("window.__tgHost.setOffline(false)")
         self.page.context.set_offline(False)
 
     def send(self, event_type: str, data: Mapping[str, Any] | None = None) -> None:
@@ -171,6 +174,19 @@ class TelegramHost:
             timeout=timeout_ms,
         )
         return self.posted(event_type)[-1]
+
+    def sent_events(self, since_ms: float = 0, name_contains: str = "") -> list[str]:
+        """Names of the events the page sent to the app's server since a `now_ms()`."""
+        sent = self.page.evaluate("window.__tgHost.sent")
+        return [e["name"] for e in sent if e["at"] >= since_ms and name_contains in e["name"]]
+
+    def socket_history(self, since_ms: float = 0) -> list[dict[str, Any]]:
+        """The app's socket connects and disconnects (with the reason) since a `now_ms()`."""
+        history = self.page.evaluate("window.__tgHost.socket")
+        return [e for e in history if e["at"] >= since_ms]
+
+    def now_ms(self) -> float:
+        return float(self.page.evaluate("Date.now()"))
 
     @property
     def main_button(self) -> dict[str, Any]:

@@ -7,12 +7,14 @@ and database, which is what resume after a backend restart is tested against.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
@@ -147,6 +149,15 @@ class AppServer:
 
     def stop(self) -> None:
         self._signal(signal.SIGTERM, wait_s=20)
+
+    @contextlib.contextmanager
+    def down(self) -> Iterator[None]:
+        """SIGKILLed for the body of the `with`, started again after it, whatever happens."""
+        self.kill()
+        try:
+            yield
+        finally:
+            self.start()
 
     def restart(self, *, kill: bool = True) -> None:
         self.kill() if kill else self.stop()

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
 import reflex as rx
 
 from app.domain import feed, queries, rewards
 from app.domain.errors import DomainError
 from state.feed import FeedRow, to_row
+from state.haptics import haptic
 from state.member import member_id, set_balance
 from state.services import call
 
@@ -69,7 +71,7 @@ class HomeState(rx.State):
             return
 
     @rx.event
-    async def claim(self) -> AsyncIterator[None]:
+    async def claim(self) -> AsyncIterator[Any]:
         uid = await member_id(self)
         if uid is None or self.claiming:
             return
@@ -87,3 +89,4 @@ class HomeState(rx.State):
             await self.refresh_latest()
         finally:
             self.claiming = False
+        yield haptic("error" if self.error else "success")

@@ -14,6 +14,7 @@ from app.domain import market, queries
 from app.domain.errors import DomainError
 from app.domain.views import MarketItemView
 from state.formatting import points
+from state.haptics import haptic
 from state.member import member_id, set_balance
 from state.services import call
 
@@ -78,7 +79,7 @@ class MarketState(rx.State):
         self.loaded = True
 
     @rx.event
-    async def buy(self, item_id: Any, key: Any) -> AsyncIterator[None]:
+    async def buy(self, item_id: Any, key: Any) -> AsyncIterator[Any]:
         uid = await member_id(self)
         if uid is None or self.buying:
             return
@@ -96,3 +97,4 @@ class MarketState(rx.State):
             self.buying = False
         with contextlib.suppress(DomainError):  # the item was withdrawn meanwhile
             self.item = _card(await call(queries.market_item, item_id))
+        yield haptic("error" if self.error else "success")

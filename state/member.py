@@ -10,7 +10,7 @@ from state.session import SessionState
 async def member_id(state: rx.State) -> int | None:
     """The verified member of this tab; None before binding (never from the client)."""
     session = await state.get_state(SessionState)
-    return session._user_id or None
+    return await session.ensure_bound()
 
 
 async def set_balance(state: rx.State, balance: int) -> None:

@@ -14,6 +14,7 @@ from app.domain.errors import DomainError
 from app.domain.validation import MAX_NOTE_CHARS
 from state.feed import FeedRow, to_row
 from state.formatting import ago, points
+from state.haptics import haptic
 from state.member import member_id, set_balance
 from state.services import call
 
@@ -62,9 +63,12 @@ class ProfileState(rx.State):
 
 
 class SendState(rx.State):
-    to: str = ""
-    amount: str = ""
-    note: str = ""
+    # The draft lives in the tab's sessionStorage too: after a backend restart (a new,
+    # empty state) the page sends it back on hydrate and the form is as the member left it.
+    # It is only a draft: send() validates everything again.
+    to: str = rx.SessionStorage("", name="send_draft_to")
+    amount: str = rx.SessionStorage("", name="send_draft_amount")
+    note: str = rx.SessionStorage("", name="send_draft_note")
     sending: bool = False
     error: str = ""
     notice: str = ""
@@ -87,7 +91,7 @@ class SendState(rx.State):
         self.note = _text(value, MAX_NOTE_CHARS)
 
     @rx.event
-    async def send(self, key: Any) -> AsyncIterator[None]:
+    async def send(self, key: Any) -> AsyncIterator[Any]:
         uid = await member_id(self)
         if uid is None or self.sending:
             return
@@ -106,3 +110,4 @@ class SendState(rx.State):
             self.send_key = _new_key()
         finally:
             self.sending = False
+        yield haptic("error" if self.error else "success")

@@ -37,6 +37,11 @@ class SessionState(rx.State):
     username: str = ""
     balance: int = 0
     is_admin: bool = False
+    # The tab's verified initData, also kept in its sessionStorage: after a backend restart
+    # the first hydrate brings it back, so an action queued while the connection was down
+    # finds its member even before the page has called bind() again. It is verified again
+    # before use, like anything else from the browser.
+    launch: str = rx.SessionStorage("", name="tg_launch")
 
     _user_id: int = 0
     _bound_init_data: str = ""
@@ -58,6 +63,17 @@ class SessionState(rx.State):
 
     @rx.event
     async def bind(self, init_data: Any) -> Any:
+        if await self._verify(init_data):
+            return await self._follow_screen()
+        return None
+
+    async def ensure_bound(self) -> int | None:
+        """The member, binding first from the tab's kept initData if this state is new."""
+        if not self._user_id and self.launch:
+            await self._verify(self.launch)
+        return self._user_id or None
+
+    async def _verify(self, init_data: Any) -> bool:
         try:
             # Checked every time, even when unchanged: it may have expired meanwhile.
             verified = authenticate(init_data)
@@ -65,19 +81,19 @@ class SessionState(rx.State):
             self._forget()
             self.status = "outside" if exc.reason == "missing" else "rejected"
             self.reason = exc.message
-            return
+            return False
         if self._user_id and verified.raw == self._bound_init_data:
             await self._refresh_profile()
-            return await self._follow_screen()
+            return True
         try:
             profile = await call(upsert_user, verified.user.model_dump(exclude_none=True))
         except DomainError as exc:
             self._forget()
             self.status = "rejected"
             self.reason = exc.message
-            return
+            return False
         self._user_id = profile.id
-        self._bound_init_data = verified.raw
+        self._bound_init_data = self.launch = verified.raw
         self.status = "ok"
         self.reason = ""
         self.name = profile.name
@@ -85,7 +101,7 @@ class SessionState(rx.State):
         self.username = profile.username or ""
         self.balance = profile.balance
         self.is_admin = is_admin(profile.id)
-        return await self._follow_screen()
+        return True
 
     async def _follow_screen(self) -> Any:
         """A new session returns to the member's last screen; later loads record it."""
@@ -112,6 +128,7 @@ class SessionState(rx.State):
 
     def _forget(self) -> None:
         self._user_id = 0
+        self.launch = ""
         self._remembered = ""
         self._bound_init_data = ""
         self.name = self.initials = self.username = ""

@@ -7,40 +7,41 @@ import reflex as rx
 from app.pages.registry import Page
 from components.feed_list import feed_row
 from components.layout import error_message, loaded_list, screen
-from components.session_gate import member_header, session_gate
+from components.scroll import scroll_sentinel
+from components.session_gate import member_header
 from state.feed import FeedState
 
 
 def feed_page() -> rx.Component:
-    return session_gate(
-        screen(
-            "Community feed",
-            member_header(),
-            error_message(FeedState.error),
-            loaded_list(
-                FeedState.loaded,
-                FeedState.rows,
-                feed_row,
-                list_id="feed-list",
-                empty_text="No transactions yet.",
-                skeleton_rows=6,
-            ),
-            rx.cond(
-                FeedState.has_more,
-                rx.button(
-                    "Load more",
-                    on_click=FeedState.load_more,
-                    loading=FeedState.loading,
-                    variant="soft",
-                    width="100%",
-                    size="3",
-                    id="feed-more",
-                ),
-            ),
-            tab="feed",
+    return screen(
+        "Community feed",
+        member_header(),
+        error_message(FeedState.error),
+        loaded_list(
+            FeedState.loaded,
+            FeedState.rows,
+            feed_row,
+            list_id="feed-list",
+            empty_text="No transactions yet.",
+            skeleton_rows=6,
         ),
-        on_ready=[FeedState.load_first],
+        # Infinite scroll: the sentinel below the rows asks for the next page as it comes
+        # into view; the button stays for keyboards and for browsers without observers.
+        scroll_sentinel(FeedState.load_more, enabled=FeedState.has_more & ~FeedState.loading),
+        rx.cond(
+            FeedState.has_more,
+            rx.button(
+                "Load more",
+                on_click=FeedState.load_more,
+                loading=FeedState.loading,
+                variant="soft",
+                width="100%",
+                size="3",
+                id="feed-more",
+            ),
+        ),
+        tab="feed",
     )
 
 
-PAGE = Page("/feed", "Feed", feed_page)
+PAGE = Page("/feed", "Feed", feed_page, on_ready=(FeedState.load_first,))

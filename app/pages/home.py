@@ -7,7 +7,7 @@ import reflex as rx
 from app.pages.registry import Page
 from components.feed_list import feed_row
 from components.layout import error_message, loaded_list, notice, primary_button, screen
-from components.session_gate import member_header, session_gate
+from components.session_gate import member_header
 from state.home import BannerCard, HomeState
 
 
@@ -24,36 +24,33 @@ def banner_card(banner: BannerCard) -> rx.Component:
 
 
 def home() -> rx.Component:
-    return session_gate(
-        screen(
-            "Community",
-            member_header(),
-            rx.cond(
-                HomeState.banners.length() > 0,
-                rx.box(rx.foreach(HomeState.banners, banner_card), class_name="carousel"),
-            ),
-            error_message(HomeState.error),
-            notice(HomeState.notice),
-            primary_button(
-                rx.cond(
-                    HomeState.claimed_today,
-                    "Today's reward claimed",
-                    rx.text.span("Claim today's ", HomeState.reward_amount, " points"),
-                ),
-                on_click=HomeState.claim,
-                loading=HomeState.claiming,
-                disabled=HomeState.claimed_today,
-                id="claim",
-            ),
-            rx.heading("Latest", size="4", class_name="section-title"),
-            loaded_list(
-                HomeState.loaded, HomeState.latest, feed_row, list_id="latest", skeleton_rows=3
-            ),
-            rx.link("See the whole feed", href="/feed", id="to-feed"),
-            tab="home",
+    return screen(
+        "Community",
+        member_header(),
+        rx.cond(
+            HomeState.banners.length() > 0,
+            rx.box(rx.foreach(HomeState.banners, banner_card), class_name="carousel"),
         ),
-        on_ready=[HomeState.load],
+        error_message(HomeState.error),
+        notice(HomeState.notice),
+        primary_button(
+            rx.cond(
+                HomeState.claimed_today,
+                "Today's reward claimed",
+                rx.text.span("Claim today's ", HomeState.reward_amount, " points"),
+            ),
+            on_click=HomeState.claim,
+            loading=HomeState.claiming,
+            disabled=HomeState.claimed_today,
+            id="claim",
+        ),
+        rx.heading("Latest", size="4", class_name="section-title"),
+        loaded_list(
+            HomeState.loaded, HomeState.latest, feed_row, list_id="latest", skeleton_rows=3
+        ),
+        rx.link("See the whole feed", href="/feed", id="to-feed"),
+        tab="home",
     )
 
 
-PAGE = Page("/", "Community", home)
+PAGE = Page("/", "Community", home, on_ready=(HomeState.load,))

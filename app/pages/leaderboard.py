@@ -6,7 +6,6 @@ import reflex as rx
 
 from app.pages.registry import Page
 from components.layout import error_message, loaded_list, screen
-from components.session_gate import session_gate
 from state.leaderboard import LeaderboardState, LeaderRow
 
 
@@ -23,36 +22,33 @@ def leader_row(row: LeaderRow) -> rx.Component:
 
 
 def leaderboard() -> rx.Component:
-    return session_gate(
-        screen(
-            "Leaderboard",
-            rx.segmented_control.root(
-                rx.segmented_control.item("Balance", value="all"),
-                rx.segmented_control.item("This week", value="week"),
-                value=LeaderboardState.period,
-                on_change=LeaderboardState.show,
-                width="100%",
-                id="period",
-            ),
-            error_message(LeaderboardState.error),
-            loaded_list(
-                LeaderboardState.loaded,
-                LeaderboardState.rows,
-                leader_row,
-                list_id="leaders",
-                empty_text="Nobody here yet this week.",
-                skeleton_rows=8,
-            ),
-            rx.cond(
-                LeaderboardState.me & ~LeaderboardState.me_in_top,
-                rx.box(
-                    leader_row(LeaderboardState.me.to(LeaderRow)), class_name="pinned", id="my-rank"
-                ),
-            ),
-            tab="leaderboard",
+    return screen(
+        "Leaderboard",
+        rx.segmented_control.root(
+            rx.segmented_control.item("Balance", value="all"),
+            rx.segmented_control.item("This week", value="week"),
+            value=LeaderboardState.period,
+            on_change=LeaderboardState.show,
+            width="100%",
+            id="period",
         ),
-        on_ready=[LeaderboardState.load],
+        error_message(LeaderboardState.error),
+        loaded_list(
+            LeaderboardState.loaded,
+            LeaderboardState.rows,
+            leader_row,
+            list_id="leaders",
+            empty_text="Nobody here yet this week.",
+            skeleton_rows=8,
+        ),
+        rx.cond(
+            LeaderboardState.me & ~LeaderboardState.me_in_top,
+            rx.box(
+                leader_row(LeaderboardState.me.to(LeaderRow)), class_name="pinned", id="my-rank"
+            ),
+        ),
+        tab="leaderboard",
     )
 
 
-PAGE = Page("/leaderboard", "Leaderboard", leaderboard)
+PAGE = Page("/leaderboard", "Leaderboard", leaderboard, on_ready=(LeaderboardState.load,))

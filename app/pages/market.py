@@ -6,8 +6,8 @@ import reflex as rx
 
 from app.pages.registry import Page
 from components.feed_list import feed_skeleton
-from components.layout import error_message, notice, primary_button, screen
-from components.session_gate import member_header, session_gate
+from components.layout import error_message, main_action, notice, screen
+from components.session_gate import member_header
 from state.market import ItemCard, MarketState
 
 
@@ -35,58 +35,53 @@ def item_card(item: ItemCard) -> rx.Component:
 
 
 def market_grid() -> rx.Component:
-    return session_gate(
-        screen(
-            "Market",
-            error_message(MarketState.error),
-            rx.cond(
-                MarketState.loaded,
-                rx.box(rx.foreach(MarketState.items, item_card), class_name="grid", id="items"),
-                feed_skeleton(4),
-            ),
-            tab="market",
+    return screen(
+        "Market",
+        error_message(MarketState.error),
+        rx.cond(
+            MarketState.loaded,
+            rx.box(rx.foreach(MarketState.items, item_card), class_name="grid", id="items"),
+            feed_skeleton(4),
         ),
-        on_ready=[MarketState.load],
+        tab="market",
     )
 
 
 def item_page() -> rx.Component:
     item = MarketState.item.to(ItemCard)
-    return session_gate(
-        screen(
-            "Item",
-            member_header(),
-            error_message(MarketState.error),
-            notice(MarketState.notice),
-            rx.cond(
-                MarketState.item,
-                rx.vstack(
-                    rx.image(src=item.image, alt=item.title, class_name="item-hero"),
-                    rx.heading(item.title, size="5", id="item-title"),
-                    rx.text(item.description, class_name="item-description"),
-                    rx.hstack(
-                        rx.text(item.price, " points", class_name="item-price", id="item-price"),
-                        rx.text(item.stock, " in stock", class_name="item-stock", id="item-stock"),
-                        justify="between",
-                        width="100%",
-                    ),
-                    primary_button(
-                        rx.cond(item.stock > 0, "Buy", "Sold out"),
-                        on_click=MarketState.buy(item.id, MarketState.buy_key),
-                        loading=MarketState.buying,
-                        disabled=item.stock <= 0,
-                        id="buy",
-                    ),
+    return screen(
+        "Item",
+        member_header(),
+        error_message(MarketState.error),
+        notice(MarketState.notice),
+        rx.cond(
+            MarketState.item,
+            rx.vstack(
+                rx.image(src=item.image, alt=item.title, class_name="item-hero"),
+                rx.heading(item.title, size="5", id="item-title"),
+                rx.text(item.description, class_name="item-description"),
+                rx.hstack(
+                    rx.text(item.price, " points", class_name="item-price", id="item-price"),
+                    rx.text(item.stock, " in stock", class_name="item-stock", id="item-stock"),
+                    justify="between",
                     width="100%",
                 ),
+                main_action(
+                    rx.cond(item.stock > 0, "Buy", "Sold out"),
+                    MarketState.buy(item.id, MarketState.buy_key),
+                    loading=MarketState.buying,
+                    disabled=item.stock <= 0,
+                    element_id="buy",
+                ),
+                width="100%",
             ),
-            tab="market",
-            back="/market",
         ),
+        tab="market",
+        back="/market",
     )
 
 
-GRID = Page("/market", "Market", market_grid)
+GRID = Page("/market", "Market", market_grid, on_ready=(MarketState.load,))
 # The item comes from the route: on_load carries this page's parameters (an on_mount
 # after client-side navigation may still carry the previous page's).
 ITEM = Page("/market/[item_id]", "Item", item_page, on_load=(MarketState.open_item,))

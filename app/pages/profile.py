@@ -8,8 +8,16 @@ import reflex as rx
 
 from app.pages.registry import Page
 from components.feed_list import feed_row
-from components.layout import error_message, loaded_list, notice, primary_button, screen
-from components.session_gate import member_header, session_gate
+from components.layout import (
+    error_message,
+    loaded_list,
+    main_action,
+    notice,
+    primary_button,
+    screen,
+)
+from components.session_gate import member_header
+from components.telegram import closing_confirmation
 from state.profile import ProfileState, PurchaseRow, SendState
 
 
@@ -30,31 +38,28 @@ def purchase_row(row: PurchaseRow) -> rx.Component:
 
 
 def profile() -> rx.Component:
-    return session_gate(
-        screen(
-            "Profile",
-            member_header(),
-            rx.link(
-                primary_button("Send points"),
-                href="/profile/send",
-                id="to-send",
-                underline="none",
-            ),
-            error_message(ProfileState.error),
-            rx.heading("My purchases", size="4", class_name="section-title"),
-            loaded_list(
-                ProfileState.loaded,
-                ProfileState.purchases,
-                purchase_row,
-                list_id="purchases",
-                empty_text="Nothing bought yet.",
-                skeleton_rows=2,
-            ),
-            rx.heading("My transactions", size="4", class_name="section-title"),
-            loaded_list(ProfileState.loaded, ProfileState.history, feed_row, list_id="history"),
-            tab="profile",
+    return screen(
+        "Profile",
+        member_header(),
+        rx.link(
+            primary_button("Send points"),
+            href="/profile/send",
+            id="to-send",
+            underline="none",
         ),
-        on_ready=[ProfileState.load],
+        error_message(ProfileState.error),
+        rx.heading("My purchases", size="4", class_name="section-title"),
+        loaded_list(
+            ProfileState.loaded,
+            ProfileState.purchases,
+            purchase_row,
+            list_id="purchases",
+            empty_text="Nothing bought yet.",
+            skeleton_rows=2,
+        ),
+        rx.heading("My transactions", size="4", class_name="section-title"),
+        loaded_list(ProfileState.loaded, ProfileState.history, feed_row, list_id="history"),
+        tab="profile",
     )
 
 
@@ -77,42 +82,41 @@ def field(
 
 
 def send_form() -> rx.Component:
-    return session_gate(
-        screen(
-            "Send points",
-            member_header(),
-            error_message(SendState.error),
-            notice(SendState.notice),
-            rx.vstack(
-                field("To", "send-to", SendState.to, SendState.set_to, "@username"),
-                field(
-                    "Amount",
-                    "send-amount",
-                    SendState.amount,
-                    SendState.set_amount,
-                    "10",
-                    input_mode="numeric",
-                ),
-                field(
-                    "Note (optional)",
-                    "send-note",
-                    SendState.note,
-                    SendState.set_note,
-                    "Thanks for the help!",
-                ),
-                primary_button(
-                    "Send",
-                    on_click=SendState.send(SendState.send_key),
-                    loading=SendState.sending,
-                    id="send",
-                ),
-                width="100%",
+    return screen(
+        "Send points",
+        member_header(),
+        error_message(SendState.error),
+        notice(SendState.notice),
+        rx.vstack(
+            field("To", "send-to", SendState.to, SendState.set_to, "@username"),
+            field(
+                "Amount",
+                "send-amount",
+                SendState.amount,
+                SendState.set_amount,
+                "10",
+                input_mode="numeric",
             ),
-            tab="profile",
-            back="/profile",
+            field(
+                "Note (optional)",
+                "send-note",
+                SendState.note,
+                SendState.set_note,
+                "Thanks for the help!",
+            ),
+            main_action(
+                "Send",
+                SendState.send(SendState.send_key),
+                loading=SendState.sending,
+                element_id="send",
+            ),
+            width="100%",
         ),
+        closing_confirmation(SendState.has_input),
+        tab="profile",
+        back="/profile",
     )
 
 
-PROFILE = Page("/profile", "Profile", profile)
+PROFILE = Page("/profile", "Profile", profile, on_ready=(ProfileState.load,))
 SEND = Page("/profile/send", "Send points", send_form)

@@ -1,7 +1,9 @@
 """What a screen is: a route, a title, a component function, and its load events.
 
 Every page module defines one or more `Page`s; app/pages/__init__.py lists them and app.py
-registers them all, so adding a screen is one line there.
+registers them all, so adding a screen is one line there. A page function returns only
+its own content; `Page.render` puts it behind the session gate (shown to a verified
+member only) next to the Telegram bridge.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from typing import Any
 
 import reflex as rx
 
+from components.session_gate import session_gate
+from components.telegram import telegram_bridge
 from state.session import SessionState
 
 
@@ -20,9 +24,21 @@ class Page:
     route: str
     title: str
     component: Callable[[], rx.Component]
-    # Events after the page loads. Identity comes first on every page (and on every
-    # reconnect); member-specific data loads when the gate opens (see session_gate).
+    # Events after the page loads, with this page's route parameters (identity comes
+    # first, on every load and every reconnect).
     on_load: Sequence[Any] = field(default_factory=tuple)
+    # Events when the gate opens for a verified member: the screen's member data.
+    on_ready: Sequence[Any] = field(default_factory=tuple)
 
     def load_events(self) -> list[Any]:
         return [SessionState.start, *self.on_load]
+
+    def resume_events(self) -> list[Any]:
+        """What refreshes this screen when the Mini App comes back from the background."""
+        return [*self.load_events(), *self.on_ready]
+
+    def render(self) -> rx.Component:
+        return rx.fragment(
+            telegram_bridge(),
+            session_gate(self.component(), on_ready=list(self.on_ready)),
+        )

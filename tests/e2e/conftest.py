@@ -6,11 +6,13 @@ tests/conftest.py); the names here are the ones the older tests use.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
+from app.domain.db import Database
+from app.domain.users import find_by_username
 from miniapp_testing.plugin import phone_context
 from miniapp_testing.server import AppServer
 
@@ -30,3 +32,18 @@ def phone_page(chromium: Any) -> Iterator[Any]:
     context = phone_context(chromium)
     yield context.new_page()
     context.close()
+
+
+@pytest.fixture
+def member(miniapp: AppServer) -> Callable[[str], dict[str, Any]]:
+    """Telegram's user object for a seeded member, as a client would send it."""
+    db = Database(miniapp.database_url)
+
+    def user(username: str) -> dict[str, Any]:
+        found = find_by_username(db, username)
+        assert found is not None, f"@{username} is not seeded"
+        first, _, last = found.name.partition(" ")
+        fields = {"id": found.id, "first_name": first, "username": found.username}
+        return {**fields, "last_name": last} if last else fields
+
+    return user

@@ -1,0 +1,98 @@
+"""The bridge inside an emulated Telegram client (the e2e kit), with the official script."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from app.domain.db import Database
+from app.domain.users import find_by_username
+from app.telegram.launch import DARK_THEME, LIGHT_THEME
+
+pytestmark = pytest.mark.e2e
+
+
+def _rgb(hex_colour: str) -> str:
+    r, g, b = (int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgb({r}, {g}, {b})"
+
+
+def _style(page, selector: str, prop: str) -> str:
+    return page.evaluate(
+        "([s, p]) => getComputedStyle(document.querySelector(s))[p]", [selector, prop]
+    )
+
+
+def test_open_posts_ready_expand_and_swipe_behaviour_and_applies_the_theme(
+    telegram, member
+) -> None:
+    tg = telegram(member("alice"), platform="android", version="8.0", theme=DARK_THEME)
+    tg.open("/")
+    tg.wait_for_posted("web_app_ready")
+    types = tg.posted_types()
+    assert "web_app_expand" in types
+    assert tg.vertical_swipes is False  # disableVerticalSwipes (7.7+)
+    # The screen is painted from the themeParams the client passed.
+    assert _style(tg.page, "body", "backgroundColor") == _rgb(DARK_THEME["secondary_bg_color"])
+    assert _style(tg.page, "#member-name", "color") == _rgb(DARK_THEME["text_color"])
+    tg.wait_until("() => document.documentElement.classList.contains('dark')")
+    # Safe-area insets from the client reach the layout.
+    padding_top = float(_style(tg.page, ".screen", "paddingTop").removesuffix("px"))
+    assert padding_top == 12 + 24 + 48
+
+
+def test_old_client_gets_no_calls_it_does_not_support(telegram, member) -> None:
+    tg = telegram(member("alice"), platform="android", version="6.0")
+    tg.open("/")
+    tg.wait_for_posted("web_app_ready")
+    assert "web_app_setup_swipe_behavior" not in tg.posted_types()
+    assert tg.vertical_swipes is None
+
+
+def test_theme_changed_switches_colours_live(telegram, member) -> None:
+    tg = telegram(member("alice"), platform="ios", theme=LIGHT_THEME)
+    tg.open("/")
+    assert _style(tg.page, "body", "backgroundColor") == _rgb(LIGHT_THEME["secondary_bg_color"])
+    tg.set_theme("dark")
+    tg.wait_until(
+        "(c) => getComputedStyle(document.body).backgroundColor === c",
+        arg=_rgb(DARK_THEME["secondary_bg_color"]),
+    )
+    assert _style(tg.page, "#member-name", "color") == _rgb(DARK_THEME["text_color"])
+    tg.wait_until("() => document.documentElement.classList.contains('dark')")
+
+
+def test_back_button_returns_from_item_to_market_and_main_button_buys(
+    telegram, member, miniapp
+) -> None:
+    db = Database(miniapp.database_url)
+    tg = telegram(member("carol"), platform="android")
+    tg.open("/market", wait_for="#items")
+    tg.page.locator("#items .item-link").first.click()
+    tg.page.locator("#item-title").wait_for()
+    assert tg.back_button_visible
+    # Inside Telegram the page's own back link and Buy button give way to the native ones.
+    assert not tg.page.locator("#back").is_visible()
+    assert not tg.page.locator("#buy").is_visible()
+    stock = int(re.sub(r"\D", "", tg.page.locator("#item-stock").inner_text()))
+    balance = find_by_username(db, "carol").balance
+    tg.wait_for_main_button(text="Buy", is_visible=True, is_active=True)
+
+    tg.press_main_button()
+    tg.page.locator("#notice").wait_for()
+    tg.wait_until(
+        "(s) => document.querySelector('#item-stock').innerText.startsWith(String(s))",
+        arg=stock - 1,
+    )
+    assert find_by_username(db, "carol").balance < balance
+    # The result was felt: a success haptic, and the button showed its progress meanwhile.
+    haptics = tg.posted("web_app_trigger_haptic_feedback")
+    assert {"type": "notification", "notification_type": "success"} in haptics
+    assert any(setup.get("is_progress_visible") for setup in tg.posted("web_app_setup_main_button"))
+
+    tg.press_back()
+    tg.page.wait_for_url(re.compile(r"/market/?$"))
+    tg.page.locator("#items").wait_for()
+    tg.wait_until("() => !window.__tgHost.backButtonVisible")
+    assert tg.main_button.get("is_visible") is False
