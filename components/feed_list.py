@@ -26,6 +26,7 @@ def feed_row(row: rx.Var) -> rx.Component:
         rx.text(row.amount, class_name="feed-amount"),
         class_name="feed-row",
         data_kind=row.kind,
+        data_id=row.id,
         align="center",
         width="100%",
     )

@@ -43,6 +43,23 @@ def test_load_more_appends_the_next_page(app_server, phone_page) -> None:
     assert rows.count() == 40
 
 
+def test_scrolling_to_the_end_loads_the_next_page(app_server, phone_page) -> None:
+    phone_page.goto(app_server.launch_url("alice"))
+    phone_page.locator("#member-name").wait_for(timeout=15_000)
+    phone_page.goto(app_server.url + "/feed")
+    rows = phone_page.locator("#feed-list .feed-row")
+    rows.first.wait_for(timeout=15_000)
+    assert rows.count() == 20  # one page: the end of the list is out of sight
+    phone_page.mouse.wheel(0, 4000)
+    phone_page.wait_for_function("document.querySelectorAll('.feed-row').length >= 40")
+    phone_page.mouse.wheel(0, 4000)
+    phone_page.wait_for_function("document.querySelectorAll('.feed-row').length >= 60")
+    ids = phone_page.eval_on_selector_all(
+        "#feed-list .feed-row", "rows => rows.map(r => r.dataset.id)"
+    )
+    assert len(ids) == len(set(ids)), "a page came twice"
+
+
 def test_no_horizontal_scroll_at_320px(app_server, browser) -> None:
     context = browser.new_context(viewport={"width": 320, "height": 640})
     page = context.new_page()
