@@ -1,0 +1,179 @@
+"""Resume: minimized, restored, the backend killed, the network gone, a press while down.
+
+Each test drives the official telegram-web-app.js inside the kit's emulated client and
+checks what the member sees, plus what the app asked of its server meanwhile.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import httpx
+import pytest
+from sqlalchemy import create_engine, text
+
+from app.domain.db import Database
+from app.domain.transfers import transfer
+from app.domain.users import find_by_username
+from app.telegram.signing import sign_init_data
+
+pytestmark = pytest.mark.e2e
+
+SEEN_BY_TICKER_MS = 2500  # the live ticker's first look (it asks every 2 s)
+
+
+def send_points(miniapp, sender: dict, to: str, amount: int, note: str) -> None:
+    """Another member's transfer, through the app's REST API (not through this page)."""
+    init_data = sign_init_data(sender, miniapp.bot_token)
+    response = httpx.post(
+        f"{miniapp.url}/api/transfers",
+        json={"to": f"@{to}", "amount": amount, "note": note, "idempotency_key": uuid.uuid4().hex},
+        headers={"Authorization": f"tma {init_data}"},
+        timeout=10,
+    )
+    assert response.status_code == 200, response.text
+
+
+def shown_balance(page) -> int:
+    return int(re.sub(r"\D", "", page.locator("#member-balance").inner_text()))
+
+
+def wait_for_balance(tg, balance: int) -> None:
+    tg.wait_until(
+        "(b) => parseInt((document.querySelector('#member-balance')?.innerText ?? '')"
+        ".replace(/\\D/g, '')) === b",
+        arg=balance,
+        timeout_ms=15_000,
+    )
+
+
+def wait_for_newest_note(tg, note: str) -> None:
+    tg.wait_until(
+        "(n) => document.querySelector('#feed-list .feed-row .feed-detail')?.innerText === n",
+        arg=note,
+        timeout_ms=15_000,
+    )
+
+
+def assert_no_error_on_screen(page) -> None:
+    page.wait_for_timeout(1500)  # a banner that lingers would still be there
+    assert page.locator("#error").count() == 0
+    body = page.locator("body").inner_text()
+    assert "Cannot connect" not in body and "Connection Error" not in body, body[:400]
+
+
+@pytest.mark.parametrize(
+    ("version", "how"),
+    [("8.0", "activated/deactivated"), ("7.0", "visibilitychange fallback")],
+)
+def test_minimized_app_goes_quiet_and_catches_up_on_restore(
+    telegram, member, miniapp, version: str, how: str
+) -> None:
+    tg = telegram(member("bob"), platform="android", version=version)
+    tg.open("/feed", wait_for="#feed-list .feed-row")
+    tg.page.wait_for_timeout(SEEN_BY_TICKER_MS)
+    start = shown_balance(tg.page)
+
+    tg.minimize()
+    tg.page.locator(".screen[data-active='false']").wait_for()  # the server heard it
+    since = tg.now_ms()
+    note = f"while minimized {uuid.uuid4().hex[:6]}"
+    send_points(miniapp, member("alice"), "bob", 3, note)
+    tg.page.wait_for_timeout(4500)
+    # Paused: not one live tick in 4.5 s, and the screen still shows the old balance.
+    assert tg.sent_events(since, name_contains="tick") == [], how
+    assert shown_balance(tg.page) == start
+
+    tg.restore()
+    wait_for_newest_note(tg, note)
+    wait_for_balance(tg, start + 3)
+    tg.page.locator(".screen[data-active='true']").wait_for()
+    assert_no_error_on_screen(tg.page)
+
+
+def test_backend_killed_while_minimized_resumes_same_member_screen_and_inputs(
+    telegram, member, miniapp
+) -> None:
+    dave = member("dave")
+    tg = telegram(dave, platform="ios")
+    tg.open("/profile/send")
+    tg.page.locator("#send-to").fill("@erin")
+    tg.page.locator("#send-amount").fill("5")
+    tg.page.wait_for_timeout(500)  # the inputs reached the server (and sessionStorage)
+    tg.minimize()
+
+    with miniapp.down():
+        # Meanwhile a transfer to dave lands (straight in the database: the server is down).
+        db = Database(miniapp.database_url)
+        alice = find_by_username(db, "alice")
+        transfer(db, alice.id, "@dave", 4, "while the server was down", uuid.uuid4().hex)
+        fresh_balance = find_by_username(db, "dave").balance
+
+    tg.restore()
+    wait_for_balance(tg, fresh_balance)
+    full_name = f"{dave['first_name']} {dave['last_name']}"
+    assert tg.page.locator("#member-name").inner_text() == full_name
+    assert tg.page.url.split("#")[0].rstrip("/").endswith("/profile/send")
+    assert tg.page.locator("#send-to").input_value() == "@erin"
+    assert tg.page.locator("#send-amount").input_value() == "5"
+    assert_no_error_on_screen(tg.page)
+
+
+def test_offline_while_minimized_recovers_when_back_online(telegram, member, miniapp) -> None:
+    tg = telegram(member("erin"), platform="android")
+    tg.open("/feed", wait_for="#feed-list .feed-row")
+    tg.page.wait_for_timeout(SEEN_BY_TICKER_MS)
+    start = shown_balance(tg.page)
+    tg.minimize()
+    since = tg.now_ms()
+    tg.go_offline()
+    note = f"while offline {uuid.uuid4().hex[:6]}"
+    send_points(miniapp, member("alice"), "erin", 2, note)
+    tg.page.wait_for_timeout(3000)
+    tg.go_online()
+    tg.restore()
+    wait_for_newest_note(tg, note)
+    wait_for_balance(tg, start + 2)
+    assert_no_error_on_screen(tg.page)
+    # The socket really was cut, and it came back.
+    history = tg.socket_history(since)
+    assert any(not e["connected"] for e in history), history
+    assert history[-1]["connected"], history
+
+
+def _purchases(database_url: str, user_id: int, item_id: int) -> int:
+    engine = create_engine(database_url)
+    with engine.connect() as conn:
+        count = conn.execute(
+            text("SELECT count(*) FROM purchases WHERE user_id = :u AND item_id = :i"),
+            {"u": user_id, "i": item_id},
+        ).scalar_one()
+    engine.dispose()
+    return int(count)
+
+
+def test_buy_pressed_while_the_connection_is_down_is_charged_once(
+    telegram, member, miniapp
+) -> None:
+    db = Database(miniapp.database_url)
+    erin = find_by_username(db, "erin")
+    tg = telegram(member("erin"), platform="android")
+    tg.open("/market", wait_for="#items")
+    tg.page.locator("#items .item-link").first.click()
+    tg.page.locator("#item-title").wait_for()
+    tg.wait_for_main_button(text="Buy", is_active=True)
+    item_id = int(tg.page.url.split("#")[0].rstrip("/").rsplit("/", 1)[1])
+    before = _purchases(miniapp.database_url, erin.id, item_id)
+    balance = find_by_username(db, "erin").balance
+
+    with miniapp.down():
+        tg.page.wait_for_timeout(1000)  # the page notices that its socket is gone
+        tg.press_main_button()
+        tg.press_main_button()  # no answer, so the member presses again
+
+    tg.page.locator("#notice").wait_for(timeout=30_000)
+    assert_no_error_on_screen(tg.page)
+    assert _purchases(miniapp.database_url, erin.id, item_id) == before + 1
+    price = int(re.sub(r"\D", "", tg.page.locator("#item-price").inner_text()))
+    assert find_by_username(db, "erin").balance == balance - price
