@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
 import reflex as rx
 
@@ -61,8 +62,13 @@ class FeedState(rx.State):
 
     @rx.event
     async def load_first(self) -> AsyncIterator[None]:
-        """Idempotent: a reconnect re-runs it and must not duplicate rows."""
+        """Idempotent: a reconnect or a resume re-runs it and must not duplicate rows."""
         if await member_id(self) is None:  # members only, whatever the client sends
+            return
+        if self.loaded and self.rows and not self.error:
+            # Back on a screen already filled (a resume, a tab switch): new rows on top,
+            # and the pages the member scrolled through stay where they were.
+            await self.refresh_top()
             return
         self.loading = True
         yield
@@ -92,7 +98,11 @@ class FeedState(rx.State):
             self.rows = fresh + self.rows
 
     @rx.event
-    async def load_more(self) -> AsyncIterator[None]:
+    async def load_more(self, after: Any = None) -> AsyncIterator[None]:
+        """The page after `after` (the cursor the page saw): the scroll sentinel and the
+        button may both ask for the same page, and only the first asking gets it."""
+        if after is not None and after != self.cursor:
+            return
         if not self.cursor or self.loading or await member_id(self) is None:
             return
         self.loading = True

@@ -13,6 +13,7 @@ what it can use.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -32,7 +33,8 @@ def register_resume(route: str, events: Sequence[Any]) -> None:
 
 
 def _pixels(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    # JSON from the socket may carry NaN or Infinity too.
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         return 0
     return max(0, min(int(value), MAX_PIXELS))
 

@@ -32,7 +32,7 @@ def feed_page() -> rx.Component:
             FeedState.has_more,
             rx.button(
                 "Load more",
-                on_click=FeedState.load_more,
+                on_click=FeedState.load_more(FeedState.cursor),
                 loading=FeedState.loading,
                 variant="soft",
                 width="100%",

@@ -52,3 +52,31 @@ def test_transfer_appears_live_in_the_other_members_feed_and_balance(app_server,
     )
     assert find_by_username(db, "bob").balance == bob.balance + 3 == start_balance + 3
     context.close()
+
+
+def test_send_form_in_one_client_updates_the_other_members_screen(telegram, member) -> None:
+    """Two members, two Telegram clients: alice sends with the MainButton, bob watches."""
+    bob = telegram(member("bob"), platform="ios")
+    bob.open("/feed", wait_for="#feed-list .feed-row")
+    bob.page.wait_for_timeout(2500)  # the live ticker's first look
+    start = int(bob.page.locator("#member-balance").inner_text().replace("\u202f", ""))
+
+    alice = telegram(member("alice"), platform="android")
+    alice.open("/profile/send")
+    note = f"from the form {uuid.uuid4().hex[:6]}"
+    alice.page.locator("#send-to").fill("@bob")
+    alice.page.locator("#send-amount").fill("4")
+    alice.page.locator("#send-note").fill(note)
+    alice.page.wait_for_timeout(300)  # the inputs reached the server
+    alice.press_main_button()
+    alice.page.locator("#notice").wait_for()
+
+    bob.wait_until(
+        "(n) => document.querySelector('#feed-list .feed-row .feed-detail')?.innerText === n",
+        arg=note,
+    )
+    bob.wait_until(
+        "(b) => parseInt(document.querySelector('#member-balance').innerText"
+        ".replace(/\\D/g, '')) === b",
+        arg=start + 4,
+    )

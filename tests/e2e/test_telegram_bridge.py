@@ -96,3 +96,41 @@ def test_back_button_returns_from_item_to_market_and_main_button_buys(
     tg.page.locator("#items").wait_for()
     tg.wait_until("() => !window.__tgHost.backButtonVisible")
     assert tg.main_button.get("is_visible") is False
+
+
+def test_viewport_and_safe_areas_follow_the_client_live(telegram, member) -> None:
+    tg = telegram(member("alice"), platform="ios", viewport_height=700)
+    tg.open("/feed", wait_for="#feed-list .feed-row")
+    tg.wait_until("() => getComputedStyle(document.querySelector('.screen')).minHeight === '700px'")
+    # The keyboard opens: the sheet shrinks; the layout follows the stable height.
+    tg.set_viewport(520)
+    tg.wait_until("() => getComputedStyle(document.querySelector('.screen')).minHeight === '520px'")
+    tg.set_safe_area(top=40, bottom=30)
+    tg.set_content_safe_area(top=10)
+    tg.wait_until("() => getComputedStyle(document.querySelector('.screen')).paddingTop === '62px'")
+    bar_bottom = _style(tg.page, ".tab-bar", "paddingBottom")
+    assert bar_bottom == "36px"  # 6 px + the 30 px inset, clear of the home indicator
+
+
+def test_send_form_asks_before_closing_only_while_it_has_input(telegram, member) -> None:
+    tg = telegram(member("bob"), platform="android")
+    tg.open("/profile/send")
+    assert not tg.closing_confirmation
+    tg.wait_for_main_button(text="Send", is_visible=True)
+    tg.page.locator("#send-to").fill("@alice")
+    tg.wait_until("() => window.__tgHost.closingConfirmation === true")
+    tg.page.locator("#send-to").fill("")
+    tg.wait_until("() => window.__tgHost.closingConfirmation === false")
+
+
+def test_domain_error_from_the_main_button_is_shown_and_felt(telegram, member) -> None:
+    tg = telegram(member("bob"), platform="android")
+    tg.open("/profile/send")
+    tg.page.locator("#send-to").fill("@alice")
+    tg.page.locator("#send-amount").fill("-5")
+    tg.page.wait_for_timeout(300)
+    tg.press_main_button()
+    tg.page.locator("#error").wait_for()
+    assert {"type": "notification", "notification_type": "error"} in tg.posted(
+        "web_app_trigger_haptic_feedback"
+    )

@@ -1,0 +1,50 @@
+"""What the Telegram bridge's handlers keep from arguments a hostile client may send."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from state import lifecycle
+from state.lifecycle import _insets, _pixels, _short
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (24, 24),
+        (24.6, 24),
+        (-5, 0),
+        (10**12, 10_000),
+        (math.nan, 0),
+        (math.inf, 0),
+        (True, 0),
+        ("24", 0),
+        (None, 0),
+        ([24], 0),
+    ],
+)
+def test_pixels_are_bounded_integers(value: object, expected: int) -> None:
+    assert _pixels(value) == expected
+
+
+def test_insets_keep_only_the_four_sides() -> None:
+    raw = {"top": 10, "bottom": "x", "left": -3, "evil": 99, "right": math.nan}
+    assert _insets(raw) == {"top": 10, "bottom": 0, "left": 0, "right": 0}
+    assert _insets("not a dict") == {"top": 0, "bottom": 0, "left": 0, "right": 0}
+    assert _insets(None) == {"top": 0, "bottom": 0, "left": 0, "right": 0}
+
+
+def test_short_text_only() -> None:
+    assert _short("8.0", 8) == "8.0"
+    assert _short("x" * 10_000, 32) == "x" * 32
+    assert _short(123) == ""
+    assert _short({"a": 1}) == ""
+
+
+def test_resume_events_are_found_by_reflex_route_names(monkeypatch) -> None:
+    monkeypatch.setattr(lifecycle, "RESUME_EVENTS", {})
+    lifecycle.register_resume("/", ["home"])
+    lifecycle.register_resume("/market/[item_id]", ["item"])
+    assert lifecycle.RESUME_EVENTS == {"/index": ["home"], "/market/[item_id]": ["item"]}
