@@ -22,7 +22,8 @@ def get_backend() -> Backend:
 
 @lru_cache(maxsize=1)
 def get_cache() -> Cache:
-    return Cache(get_backend())
+    # On Redis, shared families are also kept in process, coherent by pub/sub (near.py).
+    return Cache(get_backend(), near=True)
 
 
 def get_store() -> UserStore:

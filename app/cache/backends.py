@@ -13,18 +13,24 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 import redis
+import redis.client
 from redis.backoff import NoBackoff
 from redis.retry import Retry
+
+from app.cache.keys import INVAL_CHANNEL
 
 # Generation counters outlive every entry that depends on them (entries live <= 5 min).
 GENERATION_TTL_S = 24 * 3600
 
 # Bump a counter; a missing one (fresh Redis, eviction) starts at a random value, never at
 # 1 again, so an entry stored under an old counter value cannot match a restarted one.
+# The same script publishes the new value, so no bump is ever without its message (the near
+# caches of all processes listen, app/cache/near.py).
 _BUMP = """
 if redis.call('EXISTS', KEYS[1]) == 0 then redis.call('SET', KEYS[1], ARGV[1]) end
 local value = redis.call('INCR', KEYS[1])
 redis.call('EXPIRE', KEYS[1], ARGV[2])
+redis.call('PUBLISH', ARGV[3], KEYS[1] .. '=' .. value)
 return value
 """
 _CAS_DELETE = """
@@ -81,6 +87,8 @@ class RedisBackend:
             timeout=max(1.0, timeout_s),
         )
         self.client = redis.Redis(connection_pool=pool)
+        self.url = url
+        self.timeout_s = timeout_s
         self._bump = self.client.register_script(_BUMP)
         self._cas_delete = self.client.register_script(_CAS_DELETE)
         self._limited_hset = self.client.register_script(_LIMITED_HSET)
@@ -104,13 +112,25 @@ class RedisBackend:
         def go() -> None:
             pipe = self.client.pipeline(transaction=False)
             for key in keys:
-                self._bump(keys=[key], args=[secrets.randbits(48), ttl_s], client=pipe)
+                args = [secrets.randbits(48), ttl_s, INVAL_CHANNEL]
+                self._bump(keys=[key], args=args, client=pipe)
             pipe.execute()
 
         self._run(go)
 
     def incr(self, key: str, ttl_s: int = GENERATION_TTL_S) -> int:
-        return int(self._run(self._bump, keys=[key], args=[secrets.randbits(48), ttl_s]))
+        args = [secrets.randbits(48), ttl_s, INVAL_CHANNEL]
+        return int(self._run(self._bump, keys=[key], args=args))
+
+    def subscriber(self) -> redis.client.PubSub:
+        """A PubSub on a connection of its own (not from the pool), for the near cache."""
+        client = redis.Redis.from_url(
+            self.url,
+            socket_timeout=max(2.0, self.timeout_s),
+            socket_connect_timeout=self.timeout_s,
+            retry=Retry(NoBackoff(), 0),
+        )
+        return client.pubsub()
 
     def acquire(self, key: str, token: str, ttl_ms: int) -> bool:
         return bool(self._run(self.client.set, key, token, nx=True, px=ttl_ms))

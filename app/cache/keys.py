@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from app.cache.policy import NAMESPACE
 
 EPOCH_KEY = f"{NAMESPACE}:epoch"
+# Every generation or epoch bump publishes "<counter key>=<value>" here (app/cache/near.py).
+INVAL_CHANNEL = f"{NAMESPACE}:invalidated"
 
 
 @dataclass(frozen=True, slots=True)

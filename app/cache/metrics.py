@@ -14,6 +14,9 @@ LOADS = Counter("cache_loads_total", "Database loads made by the cache", ["polic
 COALESCED = Counter(
     "cache_coalesced_total", "Misses that waited for another request's load", ["policy"]
 )
+NEAR_HITS = Counter(
+    "cache_near_hits_total", "Hits answered in process, without a Redis round trip", ["policy"]
+)
 ERRORS = Counter("cache_errors_total", "Cache backend failures (served from the DB)", ["policy"])
 LOAD_SECONDS = Histogram(
     "cache_load_seconds",
@@ -31,6 +34,7 @@ class PolicyStats:
     loads: int = 0
     coalesced: int = 0
     errors: int = 0
+    near_hits: int = 0  # of the hits: answered by the near cache (no round trip)
     load_seconds: float = 0.0
 
 
@@ -51,6 +55,7 @@ class CacheStats:
             "loads": LOADS,
             "coalesced": COALESCED,
             "errors": ERRORS,
+            "near_hits": NEAR_HITS,
         }.get(what)
         if metric is not None:
             metric.labels(policy).inc(amount)

@@ -11,6 +11,12 @@ Correctness rules, in order of importance:
   call afterwards bumps the epoch, which retires every entry from before the outage.
 - Ask the database once per key at a time (single flight): in this process by waiting on the
   first loader, across processes by a short Redis lock; waits are bounded, then we load.
+- With `near=True` (the app on Redis), the shared families' entries are also copied in
+  process (app/cache/near.py): in the writing process invalidate() drops them before it
+  returns; another process stops serving them within its pub/sub delivery time, and never
+  later than `window_s` (0.5 s) after the write's invalidate() returned. A member's own
+  families are never copied, so they keep the rule above across processes too.
+- An entry carries its expiry time, so a copy never outlives the Redis entry's TTL.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from app.cache.backends import GENERATION_TTL_S, Backend, BackendError
 from app.cache.breaker import CircuitBreaker
 from app.cache.keys import EPOCH_KEY, CacheKey, Family
 from app.cache.metrics import BREAKER_OPEN, CacheStats
+from app.cache.near import NearCache
 from app.cache.policy import Policy
 
 T = TypeVar("T")
@@ -42,7 +49,8 @@ _decoders: dict[Any, msgspec.msgpack.Decoder[Any]] = {}
 def _decoder(type_: Any) -> msgspec.msgpack.Decoder[Any]:
     decoder = _decoders.get(type_)
     if decoder is None:
-        decoder = _decoders[type_] = msgspec.msgpack.Decoder(tuple[int, int, type_])
+        # (epoch, generation, value, expires at: Unix seconds)
+        decoder = _decoders[type_] = msgspec.msgpack.Decoder(tuple[int, int, type_, float])
     return decoder
 
 
@@ -51,12 +59,21 @@ def _decode(raw: bytes | None, type_: Any, epoch: int, gen: int) -> tuple[Any] |
     if raw is None:
         return None
     try:
-        entry_epoch, entry_gen, value = _decoder(type_).decode(raw)
+        entry_epoch, entry_gen, value, _ = _decoder(type_).decode(raw)
     except (msgspec.DecodeError, msgspec.ValidationError, ValueError):
         return None  # written by another version: a miss
     if entry_epoch == epoch and entry_gen == gen:
         return (value,)
     return None
+
+
+def _decode_copy(raw: bytes, type_: Any) -> tuple[Any] | None:
+    """A near-cache copy's value, unless its TTL has run out."""
+    try:
+        _, _, value, expires_at = _decoder(type_).decode(raw)
+    except (msgspec.DecodeError, msgspec.ValidationError, ValueError):
+        return None
+    return (value,) if expires_at > time.time() else None
 
 
 @dataclass
@@ -75,8 +92,17 @@ class Cache:
         lock_ttl_ms: int = 5000,
         wait_s: float = 2.0,
         poll_s: float = 0.005,
+        near: bool | NearCache = False,
     ) -> None:
         self.backend = backend
+        # The near cache needs a backend that publishes its bumps to other processes.
+        subscriber = getattr(backend, "subscriber", None)
+        if isinstance(near, NearCache):
+            self.near: NearCache | None = near
+        elif near and subscriber is not None:
+            self.near = NearCache(subscriber)
+        else:
+            self.near = None
         self.breaker = breaker or CircuitBreaker()
         self.stats = CacheStats()
         self.lock_ttl_ms = lock_ttl_ms
@@ -100,8 +126,10 @@ class Cache:
             if self._dirty:
                 # An invalidation was lost while the backend was down: bump the epoch
                 # before anything is read, so no entry written before can be served.
-                self.backend.incr(EPOCH_KEY, EPOCH_TTL_S)
+                self.backend.incr(EPOCH_KEY, EPOCH_TTL_S)  # published: every copy goes
                 self._dirty = False
+                if self.near is not None:
+                    self.near.clear()
                 log.warning("cache epoch bumped after an outage: older entries retired")
             result = fn(*args)
         except BackendError as exc:
@@ -126,8 +154,14 @@ class Cache:
     def get_or_load(self, key: CacheKey, policy: Policy, loader: Callable[[], T], type_: Any) -> T:
         if self.backend is None:
             return self._load(policy, loader)
+        token = None
+        if self.near is not None and self.near.covers(key.family):
+            copy = self._near_get(key, policy, type_)
+            if copy is not None:
+                return copy[0]  # type: ignore[no-any-return]
+            token = self.near.token(key.family)
         try:
-            epoch, gen, value = self._lookup(key, type_)
+            epoch, gen, value = self._lookup(key, type_, token)
         except BackendError:
             # Still one load per key at a time in this process, or a stampede during an
             # outage (or a moment of pool exhaustion) would reach the database every time.
@@ -137,9 +171,27 @@ class Cache:
             self.stats.count(policy.name, "hits")
             return value[0]
         self.stats.count(policy.name, "misses")
-        return self._single_flight(key, policy, loader, type_, epoch, gen)
+        return self._single_flight(key, policy, loader, type_, epoch, gen, token)
 
-    def _lookup(self, key: CacheKey, type_: Any) -> tuple[int, int, tuple[Any] | None]:
+    def _near_get(self, key: CacheKey, policy: Policy, type_: Any) -> tuple[Any] | None:
+        assert self.near is not None
+        raw = self.near.get(key.family, key.text)
+        if raw is None:
+            return None
+        found = _decode_copy(raw, type_)
+        if found is not None:
+            self.stats.count(policy.name, "hits")
+            self.stats.count(policy.name, "near_hits")
+        return found
+
+    def _keep(self, key: CacheKey, raw: bytes | None, token: tuple[int, int] | None) -> None:
+        """Copy an entry of the current generation into the near cache."""
+        if token is not None and raw is not None and self.near is not None:
+            self.near.put(key.family, key.text, raw, token)
+
+    def _lookup(
+        self, key: CacheKey, type_: Any, token: tuple[int, int] | None = None
+    ) -> tuple[int, int, tuple[Any] | None]:
         names = [EPOCH_KEY, key.family.generation_key, key.text]
         raw_epoch, raw_gen, raw = self._call(self.backend.read, names)  # type: ignore[union-attr]
         if raw_epoch is None or raw_gen is None:
@@ -158,12 +210,33 @@ class Cache:
             epoch, gen = int(raw_epoch or 0), int(raw_gen or 0)
         except ValueError as exc:  # a foreign value in a counter: do not cache, do not crash
             raise BackendError(f"unreadable generation or epoch: {exc}") from exc
-        return epoch, gen, _decode(raw, type_, epoch, gen)
+        found = _decode(raw, type_, epoch, gen)
+        if found is not None:
+            self._keep(key, raw, token)
+        return epoch, gen, found
 
     def get_many(self, items: list[tuple[CacheKey, Policy, Callable[[], Any], Any]]) -> list[Any]:
         """Several get_or_load in one round trip to the backend (a screen's parts)."""
         if self.backend is None or len(items) < 2:
             return [self.get_or_load(*item) for item in items]
+        tokens: list[tuple[int, int] | None] = [None] * len(items)
+        if self.near is not None:
+            near = self.near
+            copies = []
+            for key, policy, _, type_ in items:
+                if not near.covers(key.family):
+                    break
+                copy = near.get(key.family, key.text)
+                found = _decode_copy(copy, type_) if copy is not None else None
+                if found is None:
+                    break
+                copies.append((policy, found[0]))
+            else:
+                for policy, _ in copies:
+                    self.stats.count(policy.name, "hits")
+                    self.stats.count(policy.name, "near_hits")
+                return [value for _, value in copies]
+            tokens = [near.token(k.family) if near.covers(k.family) else None for k, *_ in items]
         gen_keys = list(dict.fromkeys(key.family.generation_key for key, *_ in items))
         try:
             raws = self._call(
@@ -176,15 +249,19 @@ class Cache:
             return [self.get_or_load(*item) for item in items]
         epoch, gens = counters[0], dict(zip(gen_keys, counters[1:], strict=True))
         results: list[Any] = []
-        for (key, policy, loader, type_), raw in zip(items, raws[1 + len(gen_keys) :], strict=True):
+        entries = zip(items, raws[1 + len(gen_keys) :], tokens, strict=True)
+        for (key, policy, loader, type_), raw, token in entries:
             gen = gens[key.family.generation_key]
             found = _decode(raw, type_, epoch, gen)  # type: ignore[arg-type]
             if found is not None:
                 self.stats.count(policy.name, "hits")
+                self._keep(key, raw, token)
                 results.append(found[0])
             else:
                 self.stats.count(policy.name, "misses")
-                results.append(self._single_flight(key, policy, loader, type_, epoch, gen))  # type: ignore[arg-type]
+                results.append(
+                    self._single_flight(key, policy, loader, type_, epoch, gen, token)  # type: ignore[arg-type]
+                )
         return results
 
     def _single_flight(
@@ -195,6 +272,7 @@ class Cache:
         type_: Any,
         epoch: int | None,
         gen: int | None,
+        token: tuple[int, int] | None = None,
     ) -> T:
         # The flight is per generation: a request that arrives after a write must not be
         # handed a load that began before it. Without the backend (epoch None), this
@@ -218,7 +296,7 @@ class Cache:
             if epoch is None or gen is None:
                 value = self._load(policy, loader)
             else:
-                value = self._lead(key, policy, loader, type_, epoch, gen)
+                value = self._lead(key, policy, loader, type_, epoch, gen, token)
             flight.value, flight.ok = value, True
             return value
         finally:
@@ -234,6 +312,7 @@ class Cache:
         type_: Any,
         epoch: int,
         gen: int,
+        near_token: tuple[int, int] | None = None,
     ) -> T:
         lock_key, token = f"{key.text}:lock:{epoch}.{gen}", secrets.token_hex(8)
         try:
@@ -246,7 +325,7 @@ class Cache:
             while time.monotonic() < deadline:
                 time.sleep(self.poll_s)
                 try:
-                    _, _, found = self._lookup(key, type_)
+                    _, _, found = self._lookup(key, type_, near_token)
                 except BackendError:
                     break
                 if found is not None:
@@ -257,22 +336,20 @@ class Cache:
             # Check again under the lock: a request that missed just before the previous
             # leader stored (and let go of its flight and lock) must not load a second time.
             try:
-                _, _, found = self._lookup(key, type_)
+                _, _, found = self._lookup(key, type_, near_token)
             except BackendError:
                 found = None
             if found is not None:
                 self.stats.count(policy.name, "coalesced")
                 return found[0]  # type: ignore[no-any-return]
             value = self._load(policy, loader)
+            raw = _encoder.encode((epoch, gen, value, time.time() + policy.ttl_s))
             try:
-                self._call(
-                    self.backend.write,  # type: ignore[union-attr]
-                    key.text,
-                    _encoder.encode((epoch, gen, value)),
-                    policy.ttl_s,
-                )
+                self._call(self.backend.write, key.text, raw, policy.ttl_s)  # type: ignore[union-attr]
             except BackendError:
                 self.stats.count(policy.name, "errors")
+            else:
+                self._keep(key, raw, near_token)
             return value
         finally:
             with contextlib.suppress(BackendError):  # else the lock expires on its own
@@ -306,6 +383,8 @@ class Cache:
         if self.backend is None:
             return
         self._dirty = True
+        if self.near is not None:
+            self.near.clear()
         with contextlib.suppress(BackendError):
             self._call(self.backend.ping)
 
@@ -314,7 +393,19 @@ class Cache:
         if self.backend is None or not families:
             return
         self._writes += 1
+        names = [f.generation_key for f in families]
         try:
-            self._call(self.backend.bump, [f.generation_key for f in families])  # type: ignore[union-attr]
+            self._call(self.backend.bump, names)  # type: ignore[union-attr]
         except BackendError:
             self._dirty = True
+            if self.near is not None:
+                self.near.clear()
+        else:
+            # Synchronous in this process; other processes follow on the bump's message.
+            if self.near is not None:
+                self.near.drop(names)
+
+    def close(self) -> None:
+        """Stop the near cache's subscriber (the backend's pool is left as it is)."""
+        if self.near is not None:
+            self.near.close()
