@@ -105,7 +105,7 @@ const backendAnswers = async () => {
   }
 };
 
-const watchResume = (nonce) => {
+const watchResume = (nonce, answeringSince = null) => {
   window.clearTimeout(bridge.watchdog);
   bridge.watchdog = window.setTimeout(async () => {
     if (bridge.pendingResume !== nonce) return;
@@ -114,9 +114,12 @@ const watchResume = (nonce) => {
       watchResume(nonce);
       return;
     }
+    // The backend answers: give the socket's own retry one more period to get through
+    // (a reload would drop events queued while the connection was down).
+    const since = answeringSince ?? Date.now();
     const last = parseInt(window.sessionStorage.getItem(RELOADED_AT) || "0", 10);
-    if (Date.now() - last < RELOAD_COOLDOWN_MS) {
-      watchResume(nonce);
+    if (Date.now() - since < RESUME_TIMEOUT_MS || Date.now() - last < RELOAD_COOLDOWN_MS) {
+      watchResume(nonce, since);
       return;
     }
     window.sessionStorage.setItem(RELOADED_AT, String(Date.now()));

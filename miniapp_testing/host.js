@@ -96,8 +96,24 @@
       host.sockets.add(this);
       this.addEventListener("close", () => host.sockets.delete(this));
     }
+    // A stalled socket (a phone that slept behind a NAT that forgot it) stays open and
+    // silently loses every frame, both ways.
+    send(data) {
+      if (!this.stalled) super.send(data);
+    }
+    set onmessage(handler) {
+      super.onmessage = handler && ((event) => this.stalled || handler.call(this, event));
+    }
+    get onmessage() {
+      return super.onmessage;
+    }
   }
   window.WebSocket = HostWebSocket;
+  host.stallSockets = () => {
+    host.sockets.forEach((socket) => {
+      socket.stalled = true;
+    });
+  };
   host.setOffline = (offline) => {
     host.offline = offline;
     if (offline) host.sockets.forEach((socket) => socket.close(4000, "network lost"));

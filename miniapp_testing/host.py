@@ -151,6 +151,11 @@ class TelegramHost:
         self.page.evaluate("window.__tgHost.setOffline(false)")
         self.page.context.set_offline(False)
 
+    def stall_connection(self) -> None:
+        """Open WebSockets stay open but lose every frame (a half-open connection after the
+        phone slept); new ones are not affected."""
+        self.page.evaluate("window.__tgHost.stallSockets()")
+
     def send(self, event_type: str, data: Mapping[str, Any] | None = None) -> None:
         """Deliver an event from the client, as Telegram.WebView.receiveEvent."""
         self.page.evaluate(

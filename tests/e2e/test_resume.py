@@ -177,3 +177,31 @@ def test_buy_pressed_while_the_connection_is_down_is_charged_once(
     assert _purchases(miniapp.database_url, erin.id, item_id) == before + 1
     price = int(re.sub(r"\D", "", tg.page.locator("#item-price").inner_text()))
     assert find_by_username(db, "erin").balance == balance - price
+
+
+def test_connection_that_died_silently_while_minimized_is_replaced(
+    telegram, member, miniapp
+) -> None:
+    """The phone slept and its connection went half-open: it looks connected, nothing
+    gets through. The resume gets no answer while HTTP does, so the page starts over."""
+    tg = telegram(member("carol"), platform="android")
+    tg.open("/feed", wait_for="#feed-list .feed-row")
+    tg.page.wait_for_timeout(SEEN_BY_TICKER_MS)
+    start = shown_balance(tg.page)
+    tg.minimize()
+    tg.page.locator(".screen[data-active='false']").wait_for()
+    tg.stall_connection()
+    note = f"half-open {uuid.uuid4().hex[:6]}"
+    send_points(miniapp, member("alice"), "carol", 2, note)
+    tg.page.evaluate("window.__sameDocument = true")
+    tg.restore()
+    # The bridge waits one resume period, then one more with HTTP answering, then reloads.
+    tg.page.wait_for_function(
+        "(n) => document.querySelector('#feed-list .feed-row .feed-detail')?.innerText === n",
+        arg=note,
+        timeout=40_000,
+    )
+    wait_for_balance(tg, start + 2)
+    assert tg.page.evaluate("window.__sameDocument") is None, "recovered without a reload?"
+    assert tg.page.url.split("#")[0].rstrip("/").endswith("/feed")
+    assert_no_error_on_screen(tg.page)
