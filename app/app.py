@@ -7,8 +7,7 @@ import reflex as rx
 from app.api import build_api
 from app.pages import PAGES
 from app.settings import get_settings
-from state.lifecycle import register_resume
-from state.navigation import SCREENS
+from state.navigation import register_screen
 
 app = rx.App(
     api_transformer=build_api(),
@@ -24,6 +23,4 @@ app = rx.App(
 )
 for page in PAGES:
     app.add_page(page.render, route=page.route, title=page.title, on_load=page.load_events())
-    register_resume(page.route, page.resume_events())
-    if "[" not in page.route:
-        SCREENS.add(page.route)
+    register_screen(page.route, page.screen_events())

@@ -28,6 +28,17 @@ export const supports = (version) => {
 // Native controls only inside a client that has them; elsewhere the page's own buttons.
 export const nativeControls = (version) => inTelegram() && supports(version);
 
+// The launch's initData goes with the socket's first event: Reflex sends sessionStorage-
+// backed state (SessionState.launch) with its hydrate, so the server binds the member
+// without asking the page first. This module runs before the socket opens; the value is
+// checked on the server like anything else from the browser.
+try {
+  const initData = webApp() && webApp().initData;
+  if (initData) window.sessionStorage.setItem("tg_launch", initData);
+} catch (e) {
+  // Storage may be unavailable (private modes): the page is asked instead.
+}
+
 const RESUME_TIMEOUT_MS = 6000;
 const RELOAD_COOLDOWN_MS = 30000;
 const RELOADED_AT = "tg_bridge_reloaded_at";

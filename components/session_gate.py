@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import reflex as rx
 
 from state.session import SessionState
@@ -53,11 +51,11 @@ def _outside() -> rx.Component:
     )
 
 
-def session_gate(*children: rx.Component, on_ready: list[Any] | None = None) -> rx.Component:
-    """Children mount only for a verified member; `on_ready` runs when they do."""
+def session_gate(*children: rx.Component) -> rx.Component:
+    """Children mount only for a verified member."""
     return rx.cond(
         SessionState.status == "ok",
-        rx.box(*children, on_mount=on_ready or [], class_name="gate-open"),
+        rx.box(*children, class_name="gate-open"),
         rx.cond(
             SessionState.status == "pending",
             rx.center(rx.spinner(size="3"), class_name="gate"),

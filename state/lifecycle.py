@@ -14,22 +14,16 @@ what it can use.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from typing import Any
 
 import reflex as rx
 
 from state.live import LiveState
+from state.navigation import screen_events
+from state.session import SessionState
 
-# Route (as Reflex names it: "/index" for "/", "/market/[item_id]") -> events that refresh
-# that screen. app.py fills it from the page registry.
-RESUME_EVENTS: dict[str, list[Any]] = {}
 SIDES = ("top", "bottom", "left", "right")
 MAX_PIXELS = 10_000
-
-
-def register_resume(route: str, events: Sequence[Any]) -> None:
-    RESUME_EVENTS["/index" if route == "/" else route] = list(events)
 
 
 def _pixels(value: Any) -> int:
@@ -80,8 +74,9 @@ class LifecycleState(rx.State):
         self.active = True
         self.resumed = _short(nonce, 40)
         self.resumes += 1
-        screen = RESUME_EVENTS.get(self.router.page.path, [])
-        return [*screen, LiveState.tick]
+        # Identity again (initData may have expired meanwhile), the screen, then what
+        # changed while minimized.
+        return [SessionState.start, *screen_events(self.router.page.path), LiveState.tick]
 
     @rx.event
     def deactivated(self) -> None:

@@ -69,13 +69,18 @@ class MarketState(rx.State):
 
     @rx.event
     async def open_item(self) -> None:
-        self.error = self.notice = ""
         raw = self.router.page.params.get("item_id", "")
         try:
-            self.item = _card(await call(queries.market_item, raw))
+            card = _card(await call(queries.market_item, raw))
         except DomainError as exc:
             self.item = None
-            self.error = exc.message
+            self.error, self.notice = exc.message, ""
+            return
+        if self.item is None or self.item.id != card.id:
+            # Another item: the last one's messages go. The same item again (a reload, a
+            # resume) keeps them: a purchase's notice stays until the member moves on.
+            self.error = self.notice = ""
+        self.item = card
         self.loaded = True
 
     @rx.event

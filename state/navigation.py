@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Sequence
+from typing import Any
 
 from app.cache import get_store
 from app.cache.backends import BackendError
@@ -15,6 +17,24 @@ from app.cache.backends import BackendError
 # Routes a member may be sent back to; pages register themselves here.
 SCREENS: set[str] = {"/"}
 SCREEN_KEY = "app_screen"
+# Route, as Reflex names it in router.page.path ("/index" for "/", "/market/[item_id]")
+# -> the events that fill that screen for a bound member (after identity). They run on
+# every load, after a late bind and on resume.
+SCREEN_EVENTS: dict[str, list[Any]] = {}
+
+
+def reflex_route(route: str) -> str:
+    return "/index" if route == "/" else route
+
+
+def register_screen(route: str, events: Sequence[Any]) -> None:
+    SCREEN_EVENTS[reflex_route(route)] = list(events)
+    if "[" not in route:
+        SCREENS.add(route)
+
+
+def screen_events(page_path: str) -> list[Any]:
+    return SCREEN_EVENTS.get(page_path, [])
 
 
 async def recall_screen(user_id: int) -> str | None:

@@ -19,7 +19,7 @@ from app.settings import get_settings
 from app.telegram.identity import authenticate, is_admin
 from app.telegram.init_data import InitDataError
 from state.formatting import points
-from state.navigation import recall_screen, remember_screen
+from state.navigation import recall_screen, remember_screen, screen_events
 from state.services import call
 
 READ_INIT_DATA = (
@@ -57,15 +57,24 @@ class SessionState(rx.State):
         return get_settings().dev_launch
 
     @rx.event
-    def start(self) -> Any:
-        """on_load of every page: ask the page for Telegram's initData."""
+    async def start(self) -> Any:
+        """First of every page's load events: identity.
+
+        The bridge puts the launch's initData in sessionStorage before the socket opens,
+        so it arrives with the hydrate and the member is bound here, before the screen's
+        own load events that follow. Without it (an older tab, a plain browser), the page
+        is asked, and bind() loads the screen once it answers.
+        """
+        if self.launch and await self._verify(self.launch, quiet=True):
+            return await self._follow_screen()
         return rx.call_script(READ_INIT_DATA, callback=SessionState.bind)
 
     @rx.event
     async def bind(self, init_data: Any) -> Any:
-        if await self._verify(init_data):
-            return await self._follow_screen()
-        return None
+        if not await self._verify(init_data):
+            return None
+        redirect = await self._follow_screen()
+        return redirect or screen_events(self.router.page.path)
 
     async def ensure_bound(self) -> int | None:
         """The member, binding first from the tab's kept initData if this state is new."""
@@ -73,11 +82,14 @@ class SessionState(rx.State):
             await self._verify(self.launch)
         return self._user_id or None
 
-    async def _verify(self, init_data: Any) -> bool:
+    async def _verify(self, init_data: Any, *, quiet: bool = False) -> bool:
+        """Bind the member `init_data` names; `quiet`: on failure, change nothing."""
         try:
             # Checked every time, even when unchanged: it may have expired meanwhile.
             verified = authenticate(init_data)
         except InitDataError as exc:
+            if quiet:
+                return False
             self._forget()
             self.status = "outside" if exc.reason == "missing" else "rejected"
             self.reason = exc.message

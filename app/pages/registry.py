@@ -27,18 +27,16 @@ class Page:
     # Events after the page loads, with this page's route parameters (identity comes
     # first, on every load and every reconnect).
     on_load: Sequence[Any] = field(default_factory=tuple)
-    # Events when the gate opens for a verified member: the screen's member data.
+    # The screen's member data: after identity on every load, after a late bind, and
+    # again when the Mini App comes back from the background.
     on_ready: Sequence[Any] = field(default_factory=tuple)
 
-    def load_events(self) -> list[Any]:
-        return [SessionState.start, *self.on_load]
+    def screen_events(self) -> list[Any]:
+        """What fills this screen once the member is known (again after a resume)."""
+        return [*self.on_load, *self.on_ready]
 
-    def resume_events(self) -> list[Any]:
-        """What refreshes this screen when the Mini App comes back from the background."""
-        return [*self.load_events(), *self.on_ready]
+    def load_events(self) -> list[Any]:
+        return [SessionState.start, *self.screen_events()]
 
     def render(self) -> rx.Component:
-        return rx.fragment(
-            telegram_bridge(),
-            session_gate(self.component(), on_ready=list(self.on_ready)),
-        )
+        return rx.fragment(telegram_bridge(), session_gate(self.component()))

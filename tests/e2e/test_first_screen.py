@@ -32,7 +32,9 @@ def test_first_screen_shows_seeded_feed(app_server, phone_page) -> None:
     assert expected and expected in first_title
 
 
-def test_load_more_appends_the_next_page(app_server, phone_page) -> None:
+def test_load_more_button_appends_the_next_page(app_server, phone_page) -> None:
+    """The button is the fallback of the infinite scroll (no IntersectionObserver here)."""
+    phone_page.add_init_script("delete window.IntersectionObserver")
     phone_page.goto(app_server.launch_url("alice"))
     phone_page.locator("#member-name").wait_for(timeout=15_000)
     phone_page.goto(app_server.url + "/feed")  # a reload keeps Telegram's launch data

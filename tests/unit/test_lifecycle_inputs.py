@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from state import lifecycle
+from state import navigation
 from state.lifecycle import _insets, _pixels, _short
 
 
@@ -43,8 +43,12 @@ def test_short_text_only() -> None:
     assert _short({"a": 1}) == ""
 
 
-def test_resume_events_are_found_by_reflex_route_names(monkeypatch) -> None:
-    monkeypatch.setattr(lifecycle, "RESUME_EVENTS", {})
-    lifecycle.register_resume("/", ["home"])
-    lifecycle.register_resume("/market/[item_id]", ["item"])
-    assert lifecycle.RESUME_EVENTS == {"/index": ["home"], "/market/[item_id]": ["item"]}
+def test_screen_events_are_found_by_reflex_route_names(monkeypatch) -> None:
+    monkeypatch.setattr(navigation, "SCREEN_EVENTS", {})
+    monkeypatch.setattr(navigation, "SCREENS", {"/"})
+    navigation.register_screen("/", ["home"])
+    navigation.register_screen("/market/[item_id]", ["item"])
+    assert navigation.screen_events("/index") == ["home"]
+    assert navigation.screen_events("/market/[item_id]") == ["item"]
+    assert navigation.screen_events("/nowhere") == []
+    assert {"/"} == navigation.SCREENS  # a route with parameters is no place to return to
