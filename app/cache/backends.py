@@ -33,6 +33,61 @@ redis.call('EXPIRE', KEYS[1], ARGV[2])
 redis.call('PUBLISH', ARGV[3], KEYS[1] .. '=' .. value)
 return value
 """
+# A write that may patch cached entries (readthrough.Cache.register) announces itself, inside
+# its database transaction before the commit: a lease in the family's set of active writes
+# (Redis server time, so the clocks of app hosts do not matter), and the family's generation
+# as it is now. A missing generation starts at a random value, like _BUMP. Unless ARGV[5] is
+# 1 (force), only when no other write is active on the family: else nil, and the writer
+# tries again a moment later (two writes in flight at once spoil each other's patches).
+_REGISTER = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+if ARGV[5] ~= '1' and redis.call('ZSCORE', KEYS[2], ARGV[1]) == false
+   and redis.call('ZCARD', KEYS[2]) > 0 then
+  return false
+end
+redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), ARGV[1])
+redis.call('PEXPIRE', KEYS[2], 2 * tonumber(ARGV[2]))
+redis.call('SET', KEYS[1], ARGV[3], 'NX', 'EX', ARGV[4])
+return redis.call('GET', KEYS[1])
+"""
+# After the commit: end the lease and bump the generation (published, as _BUMP). The new
+# entries are stored under the new generation only if the patch is known to be exact: the
+# lease was still held, the generation is the one read at registration, no other write is
+# active on the family, and every entry the patch started from is still there unchanged.
+# ARGV: token, generation at registration, random start, generation TTL, channel, then per
+# entry (KEYS[3..]): expected bytes ('' = the value does not depend on the old entry), new
+# bytes, time to live in ms.
+_FINISH = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local held = redis.call('ZREM', KEYS[2], ARGV[1]) == 1
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+local exact = held and redis.call('GET', KEYS[1]) == ARGV[2]
+  and redis.call('ZCARD', KEYS[2]) == 0
+if exact then
+  for i = 3, #KEYS do
+    local expected = ARGV[6 + (i - 3) * 3]
+    if expected ~= '' and redis.call('GET', KEYS[i]) ~= expected then
+      exact = false
+      break
+    end
+  end
+end
+if redis.call('EXISTS', KEYS[1]) == 0 then redis.call('SET', KEYS[1], ARGV[3]) end
+local value = redis.call('INCR', KEYS[1])
+redis.call('EXPIRE', KEYS[1], ARGV[4])
+redis.call('PUBLISH', ARGV[5], KEYS[1] .. '=' .. value)
+if exact then
+  for i = 3, #KEYS do
+    local base = 6 + (i - 3) * 3
+    redis.call('SET', KEYS[i], ARGV[base + 1], 'PX', ARGV[base + 2])
+  end
+  return 1
+end
+return 0
+"""
 _CAS_DELETE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
@@ -91,6 +146,8 @@ class RedisBackend:
         self.timeout_s = timeout_s
         self._bump = self.client.register_script(_BUMP)
         self._cas_delete = self.client.register_script(_CAS_DELETE)
+        self._register = self.client.register_script(_REGISTER)
+        self._finish = self.client.register_script(_FINISH)
         self._limited_hset = self.client.register_script(_LIMITED_HSET)
 
     def _run(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -121,6 +178,61 @@ class RedisBackend:
     def incr(self, key: str, ttl_s: int = GENERATION_TTL_S) -> int:
         args = [secrets.randbits(48), ttl_s, INVAL_CHANNEL]
         return int(self._run(self._bump, keys=[key], args=args))
+
+    def register(
+        self,
+        keys: list[tuple[str, str]],
+        token: str,
+        lease_ms: int,
+        *,
+        force: bool = True,
+        ttl_s: int = GENERATION_TTL_S,
+    ) -> list[int | None]:
+        """Announce a write on families given as (generation key, active-writes key); their
+        generations as they are now, or None for a family where another write is active
+        (unless `force`). One round trip."""
+
+        def go() -> list[int | None]:
+            pipe = self.client.pipeline(transaction=False)
+            for gen_key, active_key in keys:
+                args = [token, lease_ms, secrets.randbits(48), ttl_s, 1 if force else 0]
+                self._register(keys=[gen_key, active_key], args=args, client=pipe)
+            return [None if v is None else int(v) for v in pipe.execute()]
+
+        return self._run(go)  # type: ignore[no-any-return]
+
+    def unregister(self, active_keys: list[str], token: str) -> None:
+        """Withdraw a registration that was not used (no bump: nothing was written)."""
+
+        def go() -> None:
+            pipe = self.client.pipeline(transaction=False)
+            for key in active_keys:
+                pipe.zrem(key, token)
+            pipe.execute()
+
+        self._run(go)
+
+    def finish(
+        self,
+        families: list[tuple[str, str, int, list[tuple[str, bytes, bytes, int]]]],
+        token: str,
+        ttl_s: int = GENERATION_TTL_S,
+    ) -> list[bool]:
+        """End a registered write: bump each family (gen key, active key, generation at
+        registration, entries) and store its entries (key, expected or b"", new, ttl ms)
+        only where the patch is known to be exact (see _FINISH). One round trip."""
+
+        def go() -> list[bool]:
+            pipe = self.client.pipeline(transaction=False)
+            for gen_key, active_key, gen, entries in families:
+                args: list[Any] = [token, gen, secrets.randbits(48), ttl_s, INVAL_CHANNEL]
+                for _, expected, new, ttl_ms in entries:
+                    args += [expected, new, max(1, int(ttl_ms))]
+                names = [gen_key, active_key, *(key for key, *_ in entries)]
+                self._finish(keys=names, args=args, client=pipe)
+            return [bool(v) for v in pipe.execute()]
+
+        return self._run(go)  # type: ignore[no-any-return]
 
     def subscriber(self) -> redis.client.PubSub:
         """A PubSub on a connection of its own (not from the pool), for the near cache."""

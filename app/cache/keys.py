@@ -29,6 +29,11 @@ class Family:
     def generation_key(self) -> str:
         return f"{self.prefix}:gen"
 
+    @property
+    def writing_key(self) -> str:
+        """The family's active writes that may patch its entries (Cache.register)."""
+        return f"{self.prefix}:writing"
+
     def key(self, *parts: object) -> CacheKey:
         suffix = ":".join(str(p) for p in parts)
         return CacheKey(self, f"{self.prefix}:{suffix}")

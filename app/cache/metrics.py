@@ -17,6 +17,9 @@ COALESCED = Counter(
 NEAR_HITS = Counter(
     "cache_near_hits_total", "Hits answered in process, without a Redis round trip", ["policy"]
 )
+PATCHED = Counter(
+    "cache_patched_total", "Entries a write updated in place instead of dropping", ["policy"]
+)
 ERRORS = Counter("cache_errors_total", "Cache backend failures (served from the DB)", ["policy"])
 LOAD_SECONDS = Histogram(
     "cache_load_seconds",
@@ -35,6 +38,8 @@ class PolicyStats:
     coalesced: int = 0
     errors: int = 0
     near_hits: int = 0  # of the hits: answered by the near cache (no round trip)
+    patched: int = 0  # entries a write stored under its new generation (Cache.finish_write)
+    patch_refused: int = 0  # entries a write offered but could not be sure of (dropped)
     load_seconds: float = 0.0
 
 
@@ -56,6 +61,7 @@ class CacheStats:
             "coalesced": COALESCED,
             "errors": ERRORS,
             "near_hits": NEAR_HITS,
+            "patched": PATCHED,
         }.get(what)
         if metric is not None:
             metric.labels(policy).inc(amount)

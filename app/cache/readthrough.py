@@ -17,11 +17,17 @@ Correctness rules, in order of importance:
   later than `window_s` (0.5 s) after the write's invalidate() returned. A member's own
   families are never copied, so they keep the rule above across processes too.
 - An entry carries its expiry time, so a copy never outlives the Redis entry's TTL.
+- A write may hand over the new values of entries it changed instead of only dropping them
+  (register() before its commit, finish_write() after it). They are stored under the new
+  generation, in the same Redis script as the bump, only when that is exactly what a load
+  would now return: see finish_write(). A patched entry keeps the expiry of the entry it
+  was made from, so the TTL still bounds how long a change made outside the app can hide.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import secrets
 import threading
@@ -41,6 +47,13 @@ from app.cache.policy import Policy
 
 T = TypeVar("T")
 EPOCH_TTL_S = 30 * 24 * 3600  # a new (random) epoch retires every entry: keep it long
+# How long a registered write may take from register() to finish_write() before its lease
+# lapses (its finish then only bumps). Far beyond any write's transaction; a crashed writer
+# only stops patching of its families for this long, never makes it unsafe.
+WRITE_LEASE_MS = 120_000
+REGISTER_WAIT_S = 0.025  # how long a write waits for another one's finish before register
+REGISTER_POLL_S = 0.001
+MIN_PATCH_TTL_S = 0.1  # an entry this close to its expiry is not worth patching
 log = logging.getLogger(__name__)
 _encoder = msgspec.msgpack.Encoder()
 _decoders: dict[Any, msgspec.msgpack.Decoder[Any]] = {}
@@ -74,6 +87,33 @@ def _decode_copy(raw: bytes, type_: Any) -> tuple[Any] | None:
     except (msgspec.DecodeError, msgspec.ValidationError, ValueError):
         return None
     return (value,) if expires_at > time.time() else None
+
+
+@dataclass(frozen=True, slots=True)
+class Patch:
+    """The value of one cached entry after a write (Cache.finish_write).
+
+    Either `update`: the entry's value before -> after (None: cannot tell; the entry is
+    dropped). It must give the same result whether or not the old value already includes
+    this write (a load may have run after the commit). Or `value`: the entry's whole new
+    value, read in the write's own transaction (then it gets a fresh TTL, like a load).
+    """
+
+    key: CacheKey
+    policy: Policy
+    type_: Any
+    update: Callable[[Any], Any] | None = None
+    value: Any = None
+
+
+@dataclass(slots=True)
+class WriteTicket:
+    """A write announced with Cache.register; finish it with Cache.finish_write."""
+
+    families: tuple[Family, ...]
+    token: str
+    generations: dict[str, int] | None = None  # None: not registered (no backend, or down)
+    done: bool = False
 
 
 @dataclass
@@ -404,6 +444,139 @@ class Cache:
             # Synchronous in this process; other processes follow on the bump's message.
             if self.near is not None:
                 self.near.drop(names)
+
+    def register(self, *families: Family) -> WriteTicket:
+        """Announce a write on these families, inside its database transaction just before
+        the commit (after its last statement). Always followed by finish_write(), commit or
+        not. Never raises: without a backend that can patch, finish_write() only bumps."""
+        ticket = WriteTicket(tuple(dict.fromkeys(families)), secrets.token_hex(8))
+        register = getattr(self.backend, "register", None)
+        if register is None or not ticket.families:
+            return ticket
+        names = [(f.generation_key, f.writing_key) for f in ticket.families]
+        # While another write is between its register() and finish_write() on one of the
+        # families, neither could patch: wait for it a little (it is past its last
+        # statement, so it needs none of our row locks), then register anyway.
+        deadline = time.monotonic() + REGISTER_WAIT_S
+        try:
+            while True:
+                force = time.monotonic() >= deadline
+                gens = self._call(
+                    functools.partial(register, force=force), names, ticket.token, WRITE_LEASE_MS
+                )
+                if all(g is not None for g in gens):
+                    break
+                if any(g is not None for g in gens):
+                    self._call(self.backend.unregister, [k for _, k in names], ticket.token)  # type: ignore[union-attr]
+                time.sleep(REGISTER_POLL_S)
+        except BackendError:
+            return ticket
+        ticket.generations = {
+            f.generation_key: int(g) for f, g in zip(ticket.families, gens, strict=True)
+        }
+        return ticket
+
+    def finish_write(
+        self, ticket: WriteTicket, patches: list[Patch] | tuple[Patch, ...] = ()
+    ) -> None:
+        """After the commit (or after a failed one): every family of the ticket gets a new
+        generation, as invalidate() does, and the patched entries are stored under it.
+
+        Why a patched entry equals a fresh load: the Redis script (backends._FINISH) stores
+        them only if (1) this write's lease was still held, (2) the family's generation is
+        the one read at register(), (3) no other write is registered on the family, and
+        (4) each entry a patch started from is still in Redis unchanged. Every write
+        through app/domain registers its families before its commit and bumps them after
+        it, so by (1)-(3) no other write committed on the family between register() and
+        now except ones that had already bumped before register(); an entry of the
+        generation read there was loaded after all of those, so it holds the state from
+        before this write, or (a load that ran after our commit) from after it; `update`
+        gives the same result for both. A whole `value` was read in this write's
+        transaction, so it is the state at our commit, which by (1)-(3) no other write has
+        changed since. The new generation is published in the same script, so other
+        processes drop their near copies as for any bump, and then read the patched entry.
+        Writes that change data outside app/domain (a reseed, SQL by hand) do not register:
+        as before, the TTL bounds them, and a patched entry keeps its base's expiry.
+        """
+        if ticket.done:
+            return
+        ticket.done = True
+        if ticket.generations is None or self.backend is None:
+            self.invalidate(*ticket.families)
+            return
+        self._writes += 1
+        gens = ticket.generations
+        entries: dict[str, list[tuple[str, bytes, bytes, int]]] = {name: [] for name in gens}
+        usable = [p for p in patches if p.key.family.generation_key in gens]
+        policies: dict[str, list[str]] = {name: [] for name in gens}
+        if usable:
+            with contextlib.suppress(BackendError):
+                for name, entry, policy in self._patched(ticket, usable):
+                    entries[name].append(entry)
+                    policies[name].append(policy.name)
+        finishing = [
+            (f.generation_key, f.writing_key, gens[f.generation_key], entries[f.generation_key])
+            for f in ticket.families
+        ]
+        try:
+            stored = self._call(self.backend.finish, finishing, ticket.token)  # type: ignore[attr-defined]
+        except BackendError:
+            self._dirty = True
+            if self.near is not None:
+                self.near.clear()
+            return
+        if self.near is not None:
+            self.near.drop(list(gens))
+        for (name, *_), ok in zip(finishing, stored, strict=True):
+            for policy_name in policies[name]:
+                self.stats.count(policy_name, "patched" if ok else "patch_refused")
+
+    def _patched(
+        self, ticket: WriteTicket, patches: list[Patch]
+    ) -> list[tuple[str, tuple[str, bytes, bytes, int], Policy]]:
+        """The new entries: (generation key, (key, expected bytes, new bytes, ttl ms))."""
+        assert ticket.generations is not None
+        gen_names = list(dict.fromkeys(p.key.family.generation_key for p in patches))
+        based = [p for p in patches if p.update is not None]
+        raws = self._call(
+            self.backend.read,  # type: ignore[union-attr]
+            [EPOCH_KEY, *gen_names, *(p.key.text for p in based)],
+        )
+        if raws[0] is None:
+            return []
+        epoch = int(raws[0])
+        current = dict(zip(gen_names, raws[1 : 1 + len(gen_names)], strict=True))
+        bases = dict(zip((p.key.text for p in based), raws[1 + len(gen_names) :], strict=True))
+        out = []
+        for p in patches:
+            name = p.key.family.generation_key
+            gen = ticket.generations[name]
+            if current[name] is None or int(current[name]) != gen:
+                continue  # another write bumped meanwhile: the finish only bumps
+            expected = b""
+            try:
+                if p.update is None:
+                    value, expires_at = p.value, time.time() + p.policy.ttl_s
+                else:
+                    raw = bases[p.key.text]
+                    if raw is None:
+                        continue
+                    entry_epoch, entry_gen, old, expires_at = _decoder(p.type_).decode(raw)
+                    if (entry_epoch, entry_gen) != (epoch, gen):
+                        continue
+                    value = p.update(old)
+                    if value is None:
+                        continue
+                    expected = raw
+                ttl_s = expires_at - time.time()
+                if ttl_s < MIN_PATCH_TTL_S:
+                    continue
+                new = _encoder.encode((epoch, gen + 1, value, expires_at))
+            except Exception:  # a patch must never fail the write: drop that entry
+                log.exception("cache patch of %s failed; the entry is dropped", p.key.text)
+                continue
+            out.append((name, (p.key.text, expected, new, int(ttl_s * 1000)), p.policy))
+        return out
 
     def close(self) -> None:
         """Stop the near cache's subscriber (the backend's pool is left as it is)."""

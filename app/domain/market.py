@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select, update
@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.cache import keys
+from app.domain import patches
 from app.domain.db import Database
 from app.domain.errors import IdempotencyConflict, InsufficientBalance, NotFound, OutOfStock
 from app.domain.ledger import find_by_key
@@ -20,7 +21,13 @@ from app.domain.validation import (
     require_limit,
     require_user_id,
 )
-from app.domain.views import MarketItemView, PurchaseResult, PurchaseView
+from app.domain.views import (
+    FeedItem,
+    MarketItemView,
+    PurchaseResult,
+    PurchaseView,
+    display_name,
+)
 
 items_t = MarketItem.__table__
 users_t = User.__table__
@@ -66,23 +73,25 @@ def buy(
     db: Database, user_id: Any, item_id: Any, idempotency_key: Any, *, now: datetime | None = None
 ) -> PurchaseResult:
     """Take one from stock and charge the price, both or neither."""
-    result = _buy(db, user_id, item_id, idempotency_key, now=now)
-    if not result.replayed:
-        # After the commit: the buyer's profile and purchases, stock, the feed, the board.
-        buyer = require_user_id(user_id)
-        db.cache.invalidate(
-            keys.profile(buyer),
-            keys.history(buyer),
-            keys.purchases(buyer),
-            keys.MARKET,
-            keys.FEED,
-            keys.LEADERBOARD,
-        )
-    return result
+    write: list[Any] = [None, []]  # the cache's ticket, the patches once committed
+    try:
+        return _buy(db, user_id, item_id, idempotency_key, now=now, write=write)
+    finally:
+        # After the commit (or a failed one): the buyer's profile, history and purchases,
+        # stock, the feed, the board get new generations; the ledger's entries this write
+        # knows are patched in when exact (Cache.finish_write).
+        if write[0] is not None:
+            db.cache.finish_write(write[0], write[1])
 
 
 def _buy(
-    db: Database, user_id: Any, item_id: Any, idempotency_key: Any, *, now: datetime | None = None
+    db: Database,
+    user_id: Any,
+    item_id: Any,
+    idempotency_key: Any,
+    *,
+    now: datetime | None = None,
+    write: list[Any],
 ) -> PurchaseResult:
     user_id = require_user_id(user_id)
     item_id = require_id(item_id, "Item id", maximum=MAX_ITEM_ID)
@@ -116,13 +125,13 @@ def _buy(
                     raise NotFound("This item is not in the market.")
                 raise OutOfStock("Sold out: this item is out of stock.")
             price = int(item.price)
-            balance = s.execute(
+            buyer_row = s.execute(
                 update(users_t)
                 .where(users_t.c.id == user_id, users_t.c.balance >= price)
                 .values(balance=users_t.c.balance - price)
-                .returning(users_t.c.balance)
-            ).scalar_one_or_none()
-            if balance is None:
+                .returning(*users_t.c)
+            ).first()
+            if buyer_row is None:
                 have = s.execute(
                     select(users_t.c.balance).where(users_t.c.id == user_id)
                 ).scalar_one()
@@ -154,14 +163,41 @@ def _buy(
                 )
                 .returning(purchases_t.c.id)
             ).scalar_one()
-            return PurchaseResult(
+            balance = int(buyer_row.balance)
+            # Announced before the commit (see Cache.register).
+            write[0] = db.cache.register(
+                keys.profile(user_id),
+                keys.history(user_id),
+                keys.purchases(user_id),
+                keys.MARKET,
+                keys.FEED,
+                keys.LEADERBOARD,
+            )
+            bought = FeedItem(
+                id=int(tx_id),
+                kind=TxKind.PURCHASE.value,
+                amount=price,
+                created_at=now.astimezone(UTC),
+                from_id=user_id,
+                from_name=display_name(
+                    buyer_row.first_name, buyer_row.last_name, buyer_row.username
+                ),
+                to_id=None,
+                to_name=None,
+                item_title=item.title,
+                note=item.title[:280],
+            )
+            after = patches.after_ledger_write({user_id: (buyer_row, balance)}, bought)
+            result = PurchaseResult(
                 purchase_id=int(purchase_id),
                 transaction_id=int(tx_id),
                 item_id=item_id,
                 title=item.title,
                 price=price,
-                balance=int(balance),
+                balance=balance,
             )
+        write[1] = after  # committed
+        return result
     except IntegrityError:
         with db.read() as s:
             previous = find_by_key(s, user_id, key)

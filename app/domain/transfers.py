@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import dataclasses
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select, update
@@ -10,6 +11,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.cache import keys
+from app.cache.readthrough import Patch, WriteTicket
+from app.domain import patches
 from app.domain.db import Database
 from app.domain.errors import (
     IdempotencyConflict,
@@ -27,10 +30,19 @@ from app.domain.validation import (
     require_idempotency_key,
     require_user_id,
 )
-from app.domain.views import TransferResult, display_name
+from app.domain.views import FeedItem, TransferResult, display_name
 
 users_t = User.__table__
 tx_t = Transaction.__table__
+
+
+@dataclasses.dataclass
+class _Write:
+    """What the transaction leaves for the cache: its ticket, and the new entries once the
+    commit succeeded."""
+
+    ticket: WriteTicket | None = None
+    patches: list[Patch] = dataclasses.field(default_factory=list)
 
 
 def transfer(
@@ -44,17 +56,17 @@ def transfer(
     now: datetime | None = None,
 ) -> TransferResult:
     """Move `amount` points in one transaction; a retried key returns the first result."""
-    result = _transfer(db, from_user_id, to_username, amount, note, idempotency_key, now=now)
-    if not result.replayed:
-        # After the commit: both members' balances and histories, the feed, the leaderboard.
-        db.cache.invalidate(
-            keys.profile(require_user_id(from_user_id)),
-            keys.history(require_user_id(from_user_id)),
-            keys.profile(result.recipient_id),
-            keys.history(result.recipient_id),
-            keys.FEED,
-            keys.LEADERBOARD,
+    write = _Write()
+    try:
+        result = _transfer(
+            db, from_user_id, to_username, amount, note, idempotency_key, now=now, write=write
         )
+    finally:
+        # After the commit (or a failed one): both members' balances and histories, the
+        # feed, the leaderboard get new generations; entries whose new value this write
+        # knows are stored under them when that is exact (Cache.finish_write).
+        if write.ticket is not None:
+            db.cache.finish_write(write.ticket, write.patches)
     return result
 
 
@@ -67,6 +79,7 @@ def _transfer(
     idempotency_key: Any,
     *,
     now: datetime | None = None,
+    write: _Write,
 ) -> TransferResult:
     sender_id = require_user_id(from_user_id)
     username_key = normalize_username(to_username)
@@ -113,11 +126,12 @@ def _transfer(
                     f"Not enough points: you have {by_id[sender_id].balance:,}, "
                     f"this needs {amount:,}."
                 )
-            s.execute(
+            recipient_balance = s.execute(
                 update(users_t)
                 .where(users_t.c.id == recipient_id)
                 .values(balance=users_t.c.balance + amount)
-            )
+                .returning(users_t.c.balance)
+            ).scalar_one()
             tx_id = s.execute(
                 tx_t.insert()
                 .values(
@@ -133,13 +147,46 @@ def _transfer(
                 .returning(tx_t.c.id)
             ).scalar_one()
             rec = by_id[recipient_id]
-            return TransferResult(
+            # Announced before the commit, so a concurrent write's patch cannot miss it.
+            write.ticket = db.cache.register(
+                keys.profile(sender_id),
+                keys.history(sender_id),
+                keys.profile(recipient_id),
+                keys.history(recipient_id),
+                keys.FEED,
+                keys.LEADERBOARD,
+            )
+            planned = patches.after_ledger_write(
+                {
+                    sender_id: (by_id[sender_id], int(new_balance)),
+                    recipient_id: (rec, int(recipient_balance)),
+                },
+                FeedItem(
+                    id=int(tx_id),
+                    kind=TxKind.TRANSFER.value,
+                    amount=amount,
+                    created_at=now.astimezone(UTC),
+                    from_id=sender_id,
+                    from_name=display_name(
+                        by_id[sender_id].first_name,
+                        by_id[sender_id].last_name,
+                        by_id[sender_id].username,
+                    ),
+                    to_id=recipient_id,
+                    to_name=display_name(rec.first_name, rec.last_name, rec.username),
+                    item_title=None,
+                    note=note,
+                ),
+            )
+            result = TransferResult(
                 transaction_id=int(tx_id),
                 amount=amount,
                 recipient_id=recipient_id,
                 recipient_name=display_name(rec.first_name, rec.last_name, rec.username),
                 balance=int(new_balance),
             )
+        write.patches = planned  # committed
+        return result
     except IntegrityError:
         # The same key committed by a concurrent retry between our lookup and insert.
         with db.read() as s:

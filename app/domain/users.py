@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.cache import keys
+from app.cache.readthrough import WriteTicket
 from app.domain.db import Database
 from app.domain.errors import InvalidInput, NotFound
 from app.domain.models import Transaction, TxKind, User, utcnow
@@ -71,6 +72,28 @@ def upsert_user(
         "last_seen_at": now,
     }
     shown = ("username", "first_name", "last_name", "photo_url")
+    tickets: list[WriteTicket] = []
+    try:
+        _upsert(db, user_id, fields, shown, now, tickets)
+    finally:
+        # After the commit (or a failed one). Names show in the feed and on the
+        # leaderboard; a visit that changed nothing visible (the usual case, on every app
+        # open) registered nothing and must not empty those caches. Other members'
+        # histories also show this name; they are not enumerated and follow within their TTL.
+        for ticket in tickets:
+            db.cache.finish_write(ticket)
+    return get_profile(db, user_id)
+
+
+def _upsert(
+    db: Database,
+    user_id: int,
+    fields: dict[str, Any],
+    shown: tuple[str, ...],
+    now: datetime,
+    tickets: list[WriteTicket],
+) -> None:
+    username = fields["username"]
     for attempt in range(2):
         try:
             with db.write() as s:
@@ -109,22 +132,22 @@ def upsert_user(
                             created_at=now,
                         )
                     )
+                visible = before is None or tuple(before) != tuple(fields[n] for n in shown)
+                if visible or displaced:
+                    # Announced before the commit, like every write (Cache.register).
+                    tickets.append(
+                        db.cache.register(
+                            keys.profile(user_id),
+                            *(keys.profile(other) for other in displaced),
+                            keys.FEED,
+                            keys.LEADERBOARD,
+                        )
+                    )
             break
         except IntegrityError:
             # Two first visits at once: the other insert won; update on the next pass.
             if attempt:
                 raise
-    # Names show in the feed and on the leaderboard; a visit that changed nothing visible
-    # (the usual case, on every app open) must not empty those caches. Other members'
-    # histories also show this name; they are not enumerated and follow within their TTL.
-    if before is None or tuple(before) != tuple(fields[name] for name in shown) or displaced:
-        db.cache.invalidate(
-            keys.profile(user_id),
-            *(keys.profile(other) for other in displaced),
-            keys.FEED,
-            keys.LEADERBOARD,
-        )
-    return get_profile(db, user_id)
 
 
 def get_profile(db: Database, user_id: Any) -> UserProfile:
