@@ -12,13 +12,16 @@ import env from "$/env.json";
 
 const webApp = () => (window.Telegram && window.Telegram.WebApp) || null;
 
-// A Telegram client is really there (a plain browser can load the script too).
-export const inTelegram = () =>
-  !!(
+// A Telegram client is really there: a way to reach it, and a launch from it (a plain
+// browser, or a page in some other iframe, can load the script too).
+export const inTelegram = () => {
+  const app = webApp();
+  const channel =
     window.TelegramWebviewProxy ||
     (window.external && "notify" in window.external) ||
-    window.parent !== window
-  );
+    window.parent !== window;
+  return !!(channel && app && app.initData);
+};
 
 export const supports = (version) => {
   const app = webApp();
@@ -64,7 +67,9 @@ const sides = (inset) => ({
   right: Math.round((inset && inset.right) || 0),
 });
 
-const hasActivationEvents = () => supports("8.0");
+// Only a real client sends activated/deactivated; the dev launch in a plain browser says
+// 8.0 too, and there the page's visibility is the signal.
+const hasActivationEvents = () => inTelegram() && supports("8.0");
 
 const isActiveNow = () => {
   const app = webApp();
@@ -77,7 +82,11 @@ const applyColorScheme = (scheme) => {
   // palette follows Reflex's colour mode, which owns the `light` / `dark` class. Its
   // provider reads the saved mode after this first runs, so the saved mode is set too.
   const mode = scheme === "dark" ? "dark" : "light";
-  window.localStorage.setItem("theme", mode);
+  try {
+    window.localStorage.setItem("theme", mode);
+  } catch (e) {
+    // Storage may be blocked: the colour mode below still applies for this page.
+  }
   if (bridge.setColorMode) bridge.setColorMode(mode);
 };
 
@@ -152,11 +161,13 @@ const becameActive = () => {
 const becameInactive = () => {
   if (!bridge.active) return;
   bridge.active = false;
+  // Minimized again before the last resume was answered: the next activation starts over
+  // (no polling and no reload while minimized).
+  bridge.pendingResume = null;
+  window.clearTimeout(bridge.watchdog);
   document.documentElement.dataset.tgActive = "false";
   call("onDeactivated");
 };
-
-export const isAppActive = () => bridge.active;
 
 const start = () => {
   if (bridge.started) return;
@@ -164,7 +175,6 @@ const start = () => {
   const app = webApp();
   bridge.active = isActiveNow();
   document.documentElement.dataset.tgActive = String(bridge.active);
-  document.documentElement.classList.toggle("tg-native", inTelegram());
   window.appTelegram = { haptic, supports, inTelegram };
   if (app) {
     app.ready();
@@ -253,7 +263,12 @@ export function TelegramMainButton({ text, enabled = true, progress = false, onC
   useEffect(() => {
     const app = webApp();
     if (!app || !nativeControls("6.0")) return undefined;
-    const pressed = () => click.current && click.current();
+    const pressed = () => {
+      // Reflex's inputs send their value when they lose focus (or after 300 ms); the
+      // MainButton takes no focus, so blur first: the value goes before the click.
+      if (document.activeElement && document.activeElement.blur) document.activeElement.blur();
+      if (click.current) click.current();
+    };
     document.documentElement.classList.add("tg-main");
     app.MainButton.onClick(pressed);
     return () => {
@@ -277,7 +292,7 @@ export function TelegramMainButton({ text, enabled = true, progress = false, onC
 export function TelegramClosingConfirmation({ enabled }) {
   useEffect(() => {
     const app = webApp();
-    if (!app || !supports("6.2")) return undefined;
+    if (!app || !nativeControls("6.2")) return undefined;
     if (enabled) app.enableClosingConfirmation();
     else app.disableClosingConfirmation();
     return () => app.disableClosingConfirmation();

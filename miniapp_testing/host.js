@@ -20,16 +20,23 @@
   // that a minimized app stays quiet.
   host.sent = [];
   host.socket = [];
-  window.__reflex_otel = Object.assign(window.__reflex_otel || {}, {
-    onEventSend(event) {
+  // Hooks the app may have installed itself (reflex-otel) keep working.
+  const previous = window.__reflex_otel || {};
+  const chain = (name, record) =>
+    function (...args) {
+      record(...args);
+      return previous[name] ? previous[name].apply(this, args) : undefined;
+    };
+  window.__reflex_otel = Object.assign({}, previous, {
+    onEventSend: chain("onEventSend", (event) => {
       host.sent.push({ name: event.name, at: Date.now() });
-    },
-    onSocketConnect() {
+    }),
+    onSocketConnect: chain("onSocketConnect", () => {
       host.socket.push({ connected: true, at: Date.now() });
-    },
-    onSocketDisconnect(reason) {
+    }),
+    onSocketDisconnect: chain("onSocketDisconnect", (reason) => {
       host.socket.push({ connected: false, reason, at: Date.now() });
-    },
+    }),
   });
 
   const deliver = (type, data) => {

@@ -68,6 +68,7 @@ class TelegramHost:
         self.app_url = app_url.rstrip("/")
         self.bot_token = bot_token
         self.launch = launch
+        self.script_missing = False
         config = json.dumps(launch.host_config())
         page.add_init_script(HOST_JS.replace("__TG_HOST_CONFIG__", config))
         for pattern in TELEGRAM_SCRIPT_URLS:
@@ -94,6 +95,10 @@ class TelegramHost:
 
     def open(self, path: str = "/", *, wait_for: str | None = "#member-name") -> TelegramHost:
         self.page.goto(self.url(path))
+        if self.script_missing:
+            raise FileNotFoundError(
+                f"{OFFICIAL_SCRIPT} is missing: run `make install` (scripts/fetch-telegram-js.sh)"
+            )
         if wait_for:
             self.page.locator(wait_for).first.wait_for(timeout=20_000)
         return self
@@ -185,6 +190,14 @@ class TelegramHost:
         sent = self.page.evaluate("window.__tgHost.sent")
         return [e["name"] for e in sent if e["at"] >= since_ms and name_contains in e["name"]]
 
+    def wait_for_sent(self, name_contains: str, timeout_ms: int = 15_000) -> None:
+        """Until the page has sent an event whose name contains `name_contains`."""
+        self.page.wait_for_function(
+            "(part) => window.__tgHost.sent.some((e) => e.name.includes(part))",
+            arg=name_contains,
+            timeout=timeout_ms,
+        )
+
     def socket_history(self, since_ms: float = 0) -> list[dict[str, Any]]:
         """The app's socket connects and disconnects (with the reason) since a `now_ms()`."""
         history = self.page.evaluate("window.__tgHost.socket")
@@ -233,10 +246,10 @@ class TelegramHost:
     def _insets(insets: Mapping[str, int]) -> dict[str, int]:
         return {side: int(insets.get(side, 0)) for side in ("top", "bottom", "left", "right")}
 
-    @staticmethod
-    def _serve_official_script(route: Any) -> None:
+    def _serve_official_script(self, route: Any) -> None:
         if not OFFICIAL_SCRIPT.exists():
-            raise FileNotFoundError(
-                f"{OFFICIAL_SCRIPT} is missing: run `make install` (scripts/fetch-telegram-js.sh)"
-            )
+            # Raising here would leave the request hanging; fail it and say why on open().
+            self.script_missing = True
+            route.abort()
+            return
         route.fulfill(status=200, content_type="text/javascript", body=OFFICIAL_SCRIPT.read_text())

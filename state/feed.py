@@ -49,6 +49,9 @@ def to_row(item: FeedItem) -> FeedRow:
     )
 
 
+MAX_ROWS = 400
+
+
 class FeedState(rx.State):
     rows: list[FeedRow] = []
     cursor: str = ""
@@ -94,8 +97,13 @@ class FeedState(rx.State):
             return
         seen = {row.id for row in self.rows}
         fresh = [to_row(i) for i in page.items if i.id not in seen]
-        if fresh:
-            self.rows = fresh + self.rows
+        if len(fresh) == len(page.items) and page.items:
+            # More arrived than one page (a long minimize): no overlap with what is shown,
+            # so start over from the top rather than leave a silent gap.
+            self.rows = fresh
+            self.cursor = page.next_cursor or ""
+        elif fresh:
+            self.rows = (fresh + self.rows)[:MAX_ROWS]
 
     @rx.event
     async def load_more(self, after: Any = None) -> AsyncIterator[None]:
@@ -114,6 +122,8 @@ class FeedState(rx.State):
         else:
             seen = {row.id for row in self.rows}
             self.rows = self.rows + [to_row(i) for i in page.items if i.id not in seen]
-            self.cursor = page.next_cursor or ""
+            # The whole list goes to the browser on each change and lives in the tab's
+            # state: past MAX_ROWS the feed ends (a client cannot pull in the whole table).
+            self.cursor = (page.next_cursor or "") if len(self.rows) < MAX_ROWS else ""
         finally:
             self.loading = False

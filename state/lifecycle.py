@@ -19,7 +19,7 @@ from typing import Any
 import reflex as rx
 
 from state.live import LiveState
-from state.navigation import screen_events
+from state.services import text_arg
 from state.session import SessionState
 
 SIDES = ("top", "bottom", "left", "right")
@@ -38,50 +38,47 @@ def _insets(value: Any) -> dict[str, int]:
     return {side: _pixels(value.get(side)) for side in SIDES}
 
 
-def _short(value: Any, limit: int = 32) -> str:
-    return value[:limit] if isinstance(value, str) else ""
-
-
 class LifecycleState(rx.State):
     active: bool = True
     # The nonce of the last resume the server handled (the bridge waits for it).
     resumed: str = ""
-    version: str = ""
-    platform: str = ""
-    in_telegram: bool = False
-    color_scheme: str = "light"
-    viewport_height: int = 0
-    viewport_stable_height: int = 0
-    safe_area: dict[str, int] = {}
-    content_safe_area: dict[str, int] = {}
-    deactivations: int = 0
-    resumes: int = 0
+    # What the client reported, for handlers on the server. Backend-only: the page itself
+    # reads the script's --tg-* CSS variables, so none of this needs a delta to the browser.
+    _version: str = ""
+    _platform: str = ""
+    _in_telegram: bool = False
+    _color_scheme: str = "light"
+    _viewport_height: int = 0
+    _viewport_stable_height: int = 0
+    _safe_area: dict[str, int] = {}
+    _content_safe_area: dict[str, int] = {}
+    _deactivations: int = 0
+    _resumes: int = 0
 
     @rx.event
     def ready(self, info: Any) -> None:
         info = info if isinstance(info, dict) else {}
-        self.version = _short(info.get("version"), 8)
-        self.platform = _short(info.get("platform"))
-        self.in_telegram = info.get("in_telegram") is True
-        self.color_scheme = "dark" if info.get("color_scheme") == "dark" else "light"
+        self._version = text_arg(info.get("version"), 8)
+        self._platform = text_arg(info.get("platform"), 32)
+        self._in_telegram = info.get("in_telegram") is True
+        self._color_scheme = "dark" if info.get("color_scheme") == "dark" else "light"
         self.active = info.get("is_active") is not False
         self._set_viewport(info.get("viewport"))
-        self.safe_area = _insets(info.get("safe_area"))
-        self.content_safe_area = _insets(info.get("content_safe_area"))
+        self._safe_area = _insets(info.get("safe_area"))
+        self._content_safe_area = _insets(info.get("content_safe_area"))
 
     @rx.event
     def activated(self, nonce: Any) -> list[Any]:
         self.active = True
-        self.resumed = _short(nonce, 40)
-        self.resumes += 1
-        # Identity again (initData may have expired meanwhile), the screen, then what
-        # changed while minimized.
-        return [SessionState.start, *screen_events(self.router.page.path), LiveState.tick]
+        self.resumed = text_arg(nonce, 40)
+        self._resumes += 1
+        # Identity and the visible screen again, then what changed while minimized.
+        return [SessionState.refresh, LiveState.tick]
 
     @rx.event
     def deactivated(self) -> None:
         self.active = False
-        self.deactivations += 1
+        self._deactivations += 1
 
     @rx.event
     def viewport_changed(self, viewport: Any) -> None:
@@ -89,17 +86,17 @@ class LifecycleState(rx.State):
 
     def _set_viewport(self, viewport: Any) -> None:
         viewport = viewport if isinstance(viewport, dict) else {}
-        self.viewport_height = _pixels(viewport.get("height"))
-        self.viewport_stable_height = _pixels(viewport.get("stable_height"))
+        self._viewport_height = _pixels(viewport.get("height"))
+        self._viewport_stable_height = _pixels(viewport.get("stable_height"))
 
     @rx.event
     def theme_changed(self, color_scheme: Any) -> None:
-        self.color_scheme = "dark" if color_scheme == "dark" else "light"
+        self._color_scheme = "dark" if color_scheme == "dark" else "light"
 
     @rx.event
     def safe_area_changed(self, insets: Any) -> None:
-        self.safe_area = _insets(insets)
+        self._safe_area = _insets(insets)
 
     @rx.event
     def content_safe_area_changed(self, insets: Any) -> None:
-        self.content_safe_area = _insets(insets)
+        self._content_safe_area = _insets(insets)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -16,7 +15,7 @@ from app.domain.views import MarketItemView
 from state.formatting import points
 from state.haptics import haptic
 from state.member import member_id, set_balance
-from state.services import call
+from state.services import action_key, call
 
 
 @dataclass
@@ -42,10 +41,6 @@ def _card(item: MarketItemView) -> ItemCard:
     )
 
 
-def _new_key() -> str:
-    return f"buy-{uuid.uuid4().hex}"
-
-
 class MarketState(rx.State):
     items: list[ItemCard] = []
     item: ItemCard | None = None
@@ -55,7 +50,9 @@ class MarketState(rx.State):
     notice: str = ""
     # One key per intended purchase: the button sends it with the event, so a press that
     # is re-sent after a reconnect is the same purchase, charged once.
-    buy_key: str = _new_key()
+    # A factory, not a value: a class-level default would be one key for every tab of
+    # this process, and a second session's purchase would replay the first one.
+    buy_key: str = rx.field(default_factory=lambda: action_key("buy"))
 
     @rx.event
     async def load(self) -> None:
@@ -97,7 +94,7 @@ class MarketState(rx.State):
         else:
             await set_balance(self, result.balance)
             self.notice = f"You bought {result.title} for {points(result.price)} points."
-            self.buy_key = _new_key()
+            self.buy_key = action_key("buy")
         finally:
             self.buying = False
         with contextlib.suppress(DomainError):  # the item was withdrawn meanwhile

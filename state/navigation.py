@@ -14,7 +14,7 @@ from typing import Any
 from app.cache import get_store
 from app.cache.backends import BackendError
 
-# Routes a member may be sent back to; pages register themselves here.
+# Routes a member may be sent back to; app.py registers every page here.
 SCREENS: set[str] = {"/"}
 SCREEN_KEY = "app_screen"
 # Route, as Reflex names it in router.page.path ("/index" for "/", "/market/[item_id]")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -16,7 +15,7 @@ from state.feed import FeedRow, to_row
 from state.formatting import ago, points
 from state.haptics import haptic
 from state.member import member_id, set_balance
-from state.services import call
+from state.services import action_key, call, text_arg
 
 
 @dataclass
@@ -26,16 +25,6 @@ class PurchaseRow:
     image: str
     price: str
     when: str
-
-
-def _new_key() -> str:
-    return f"send-{uuid.uuid4().hex}"
-
-
-def _text(value: Any, limit: int) -> str:
-    # Inputs arrive from the client: anything that is not text becomes empty, and
-    # nothing longer than the field allows is kept.
-    return value[:limit] if isinstance(value, str) else ""
 
 
 class ProfileState(rx.State):
@@ -72,7 +61,7 @@ class SendState(rx.State):
     sending: bool = False
     error: str = ""
     notice: str = ""
-    send_key: str = _new_key()
+    send_key: str = rx.field(default_factory=lambda: action_key("send"))
 
     @rx.var
     def has_input(self) -> bool:
@@ -80,15 +69,15 @@ class SendState(rx.State):
 
     @rx.event
     def set_to(self, value: Any) -> None:
-        self.to = _text(value, 40)
+        self.to = text_arg(value, 40)
 
     @rx.event
     def set_amount(self, value: Any) -> None:
-        self.amount = _text(value, 12)
+        self.amount = text_arg(value, 12)
 
     @rx.event
     def set_note(self, value: Any) -> None:
-        self.note = _text(value, MAX_NOTE_CHARS)
+        self.note = text_arg(value, MAX_NOTE_CHARS)
 
     @rx.event
     async def send(self, key: Any) -> AsyncIterator[Any]:
@@ -97,17 +86,18 @@ class SendState(rx.State):
             return
         self.sending, self.error, self.notice = True, "", ""
         yield
+        # The draft may come back from sessionStorage on a hydrate, past the setters.
+        to, amount = text_arg(self.to, 40), text_arg(self.amount, 12)
+        note = text_arg(self.note, MAX_NOTE_CHARS) or None
         try:
-            result = await call(
-                transfers.transfer, uid, self.to, self.amount, self.note or None, key
-            )
+            result = await call(transfers.transfer, uid, to, amount, note, key)
         except DomainError as exc:
             self.error = exc.message
         else:
             await set_balance(self, result.balance)
             self.notice = f"Sent {points(result.amount)} points to {result.recipient_name}."
             self.to = self.amount = self.note = ""
-            self.send_key = _new_key()
+            self.send_key = action_key("send")
         finally:
             self.sending = False
         yield haptic("error" if self.error else "success")

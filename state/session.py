@@ -61,18 +61,29 @@ class SessionState(rx.State):
         """First of every page's load events: identity.
 
         The bridge puts the launch's initData in sessionStorage before the socket opens,
-        so it arrives with the hydrate and the member is bound here, before the screen's
-        own load events that follow. Without it (an older tab, a plain browser), the page
-        is asked, and bind() loads the screen once it answers.
+        so it arrives with the hydrate and the member is bound here, and the screen's own
+        events follow at once. Without it (an older tab, a plain browser) the page is
+        asked, and bind() does the same once it answers.
         """
         if self.launch and await self._verify(self.launch, quiet=True):
-            return await self._follow_screen()
+            return await self._enter()
         return rx.call_script(READ_INIT_DATA, callback=SessionState.bind)
 
     @rx.event
     async def bind(self, init_data: Any) -> Any:
         if not await self._verify(init_data):
             return None
+        return await self._enter()
+
+    @rx.event
+    async def refresh(self) -> Any:
+        """Back from the background: identity again (initData may have expired), then
+        the visible screen's events; the member stays on the screen they are on."""
+        if self.launch and await self._verify(self.launch, quiet=True):
+            return screen_events(self.router.page.path)
+        return rx.call_script(READ_INIT_DATA, callback=SessionState.bind)
+
+    async def _enter(self) -> Any:
         redirect = await self._follow_screen()
         return redirect or screen_events(self.router.page.path)
 
@@ -100,6 +111,8 @@ class SessionState(rx.State):
         try:
             profile = await call(upsert_user, verified.user.model_dump(exclude_none=True))
         except DomainError as exc:
+            if quiet:
+                return False
             self._forget()
             self.status = "rejected"
             self.reason = exc.message

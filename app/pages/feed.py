@@ -27,7 +27,9 @@ def feed_page() -> rx.Component:
         ),
         # Infinite scroll: the sentinel below the rows asks for the next page as it comes
         # into view; the button stays for keyboards and for browsers without observers.
-        scroll_sentinel(FeedState.load_more, enabled=FeedState.has_more & ~FeedState.loading),
+        scroll_sentinel(
+            FeedState.load_more(FeedState.cursor), enabled=FeedState.has_more & ~FeedState.loading
+        ),
         rx.cond(
             FeedState.has_more,
             rx.button(

@@ -24,19 +24,19 @@ class Page:
     route: str
     title: str
     component: Callable[[], rx.Component]
-    # Events after the page loads, with this page's route parameters (identity comes
-    # first, on every load and every reconnect).
+    # What fills the screen, run after identity (see screen_events): `on_load` for what
+    # the route's parameters name (the item of /market/[item_id]), `on_ready` for the
+    # member's own data. Both run with this page's route parameters.
     on_load: Sequence[Any] = field(default_factory=tuple)
-    # The screen's member data: after identity on every load, after a late bind, and
-    # again when the Mini App comes back from the background.
     on_ready: Sequence[Any] = field(default_factory=tuple)
 
     def screen_events(self) -> list[Any]:
-        """What fills this screen once the member is known (again after a resume)."""
+        """What fills this screen once the member is known: SessionState runs them after
+        identity, on every load and reconnect, after a late bind and on resume."""
         return [*self.on_load, *self.on_ready]
 
     def load_events(self) -> list[Any]:
-        return [SessionState.start, *self.screen_events()]
+        return [SessionState.start]
 
     def render(self) -> rx.Component:
         return rx.fragment(telegram_bridge(), session_gate(self.component()))

@@ -58,7 +58,7 @@ def test_send_form_in_one_client_updates_the_other_members_screen(telegram, memb
     """Two members, two Telegram clients: alice sends with the MainButton, bob watches."""
     bob = telegram(member("bob"), platform="ios")
     bob.open("/feed", wait_for="#feed-list .feed-row")
-    bob.page.wait_for_timeout(2500)  # the live ticker's first look
+    bob.wait_for_sent("live_state.tick")  # the live ticker's first look
     start = int(bob.page.locator("#member-balance").inner_text().replace("\u202f", ""))
 
     alice = telegram(member("alice"), platform="android")
@@ -67,7 +67,6 @@ def test_send_form_in_one_client_updates_the_other_members_screen(telegram, memb
     alice.page.locator("#send-to").fill("@bob")
     alice.page.locator("#send-amount").fill("4")
     alice.page.locator("#send-note").fill(note)
-    alice.page.wait_for_timeout(300)  # the inputs reached the server
     alice.press_main_button()
     alice.page.locator("#notice").wait_for()
 

@@ -20,8 +20,6 @@ from app.telegram.signing import sign_init_data
 
 pytestmark = pytest.mark.e2e
 
-SEEN_BY_TICKER_MS = 2500  # the live ticker's first look (it asks every 2 s)
-
 
 def send_points(miniapp, sender: dict, to: str, amount: int, note: str) -> None:
     """Another member's transfer, through the app's REST API (not through this page)."""
@@ -72,7 +70,7 @@ def test_minimized_app_goes_quiet_and_catches_up_on_restore(
 ) -> None:
     tg = telegram(member("bob"), platform="android", version=version)
     tg.open("/feed", wait_for="#feed-list .feed-row")
-    tg.page.wait_for_timeout(SEEN_BY_TICKER_MS)
+    tg.wait_for_sent("live_state.tick")  # the live ticker's first look
     start = shown_balance(tg.page)
 
     tg.minimize()
@@ -100,7 +98,9 @@ def test_backend_killed_while_minimized_resumes_same_member_screen_and_inputs(
     tg.open("/profile/send")
     tg.page.locator("#send-to").fill("@erin")
     tg.page.locator("#send-amount").fill("5")
-    tg.page.wait_for_timeout(500)  # the inputs reached the server (and sessionStorage)
+    tg.page.locator("#send-amount").blur()
+    # The inputs reached the server, which wrote them back to the tab's sessionStorage.
+    tg.wait_until("() => sessionStorage.getItem('send_draft_amount') === '5'")
     tg.minimize()
 
     with miniapp.down():
@@ -123,7 +123,7 @@ def test_backend_killed_while_minimized_resumes_same_member_screen_and_inputs(
 def test_offline_while_minimized_recovers_when_back_online(telegram, member, miniapp) -> None:
     tg = telegram(member("erin"), platform="android")
     tg.open("/feed", wait_for="#feed-list .feed-row")
-    tg.page.wait_for_timeout(SEEN_BY_TICKER_MS)
+    tg.wait_for_sent("live_state.tick")  # the live ticker's first look
     start = shown_balance(tg.page)
     tg.minimize()
     since = tg.now_ms()
@@ -186,7 +186,7 @@ def test_connection_that_died_silently_while_minimized_is_replaced(
     gets through. The resume gets no answer while HTTP does, so the page starts over."""
     tg = telegram(member("carol"), platform="android")
     tg.open("/feed", wait_for="#feed-list .feed-row")
-    tg.page.wait_for_timeout(SEEN_BY_TICKER_MS)
+    tg.wait_for_sent("live_state.tick")  # the live ticker's first look
     start = shown_balance(tg.page)
     tg.minimize()
     tg.page.locator(".screen[data-active='false']").wait_for()

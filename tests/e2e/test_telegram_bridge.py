@@ -127,8 +127,7 @@ def test_domain_error_from_the_main_button_is_shown_and_felt(telegram, member) -
     tg = telegram(member("bob"), platform="android")
     tg.open("/profile/send")
     tg.page.locator("#send-to").fill("@alice")
-    tg.page.locator("#send-amount").fill("-5")
-    tg.page.wait_for_timeout(300)
+    tg.page.locator("#send-amount").fill("-5")  # still focused: the MainButton blurs it
     tg.press_main_button()
     tg.page.locator("#error").wait_for()
     assert {"type": "notification", "notification_type": "error"} in tg.posted(

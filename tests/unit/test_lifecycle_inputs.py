@@ -7,7 +7,8 @@ import math
 import pytest
 
 from state import navigation
-from state.lifecycle import _insets, _pixels, _short
+from state.lifecycle import _insets, _pixels
+from state.services import text_arg
 
 
 @pytest.mark.parametrize(
@@ -36,11 +37,21 @@ def test_insets_keep_only_the_four_sides() -> None:
     assert _insets(None) == {"top": 0, "bottom": 0, "left": 0, "right": 0}
 
 
-def test_short_text_only() -> None:
-    assert _short("8.0", 8) == "8.0"
-    assert _short("x" * 10_000, 32) == "x" * 32
-    assert _short(123) == ""
-    assert _short({"a": 1}) == ""
+def test_text_arguments_are_text_and_bounded() -> None:
+    assert text_arg("8.0", 8) == "8.0"
+    assert text_arg("x" * 10_000, 32) == "x" * 32
+    assert text_arg(123, 32) == ""
+    assert text_arg({"a": 1}, 32) == ""
+
+
+def test_every_tab_gets_its_own_action_keys() -> None:
+    from state.market import MarketState
+    from state.profile import SendState
+
+    for state, name in ((MarketState, "buy_key"), (SendState, "send_key")):
+        field = state.get_fields()[name]
+        keys = {field.default_factory() for _ in range(3)}  # what each new tab starts with
+        assert len(keys) == 3, name
 
 
 def test_screen_events_are_found_by_reflex_route_names(monkeypatch) -> None:
