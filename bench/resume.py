@@ -55,6 +55,7 @@ if str(ROOT) not in sys.path:  # `python bench/resume.py` puts bench/, not the p
 import httpx  # noqa: E402
 
 from app.domain.db import Database  # noqa: E402
+from app.domain.leaderboard import by_balance  # noqa: E402
 from app.domain.transfers import transfer  # noqa: E402
 from app.domain.users import find_by_username  # noqa: E402
 from app.telegram.signing import sign_init_data  # noqa: E402
@@ -63,7 +64,7 @@ from miniapp_testing.plugin import CHROMIUM, CHROMIUM_ARGS, phone_context  # noq
 from miniapp_testing.server import AppServer  # noqa: E402
 
 KINDS = ("plain", "restart", "offline")
-SENDERS = ("alice", "carol", "dave", "erin")
+SENDER_COUNT = 4  # members who take turns sending to the watched member
 SEEN_BY_TICKER_MS = 2500  # the live ticker's first look after opening (it asks every 2 s)
 BANNER_SETTLE_MS = 1500  # a banner still on screen this long after fresh data "remains"
 POLL_S = 0.05
@@ -189,7 +190,8 @@ class Bench:
         self.app = app
         self.browser = browser
         self.db = Database(app.database_url)  # no cache: every read goes to the database
-        self.members = {name: self._member(name) for name in (args.member, *SENDERS)}
+        self.senders = self._richest_senders()
+        self.members = {name: self._member(name) for name in (args.member, *self.senders)}
         self.context: Any = None
         self.tg: TelegramHost | None = None
         self.loads = 0
@@ -203,6 +205,13 @@ class Bench:
         first, _, last = found.name.partition(" ")
         user = {"id": found.id, "first_name": first, "username": found.username}
         return {**user, "last_name": last} if last else user
+
+    def _richest_senders(self) -> tuple[str, ...]:
+        """The members with the most points send (two points a cycle): seeded balances are
+        random, and a poor sender would run dry before the last cycle."""
+        board = by_balance(self.db, limit=SENDER_COUNT + 5)
+        names = [e.username for e in board.entries if e.username and e.username != self.args.member]
+        return tuple(names[:SENDER_COUNT])
 
     def balance(self) -> int:
         found = find_by_username(self.db, self.args.member)
@@ -297,7 +306,7 @@ class Bench:
     def run_cycle(self, cycle: Cycle) -> None:
         tg, args = self.tg, self.args
         assert tg is not None
-        sender = SENDERS[cycle.index % len(SENDERS)]
+        sender = self.senders[cycle.index % len(self.senders)]
         note = f"resume {cycle.index} {cycle.kind} {uuid.uuid4().hex[:6]}"
 
         since = tg.now_ms()
