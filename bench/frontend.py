@@ -43,10 +43,11 @@ MutationObserver callback in which the first row exists with text and a non-empt
 "painted" is a task queued from the next animation frame after that (the frame has been
 produced). Milestones in the same clock show where the time goes: redirect end, HTML
 response end, DOMContentLoaded, WebSocket created and open (a wrapper around
-window.WebSocket installed by an init script), SessionState.bind sent (after the hydrate
-round trip and the call_script that reads initData), the screen's load event sent (the gate
-opened), first row. A "wall" row (Python `perf_counter` from `page.goto` until the page
-reports the painted row) is printed for comparison; it includes Playwright's polling.
+window.WebSocket installed by an init script), SessionState.bind and the screen's load event
+sent (rows that stay empty since initData rides with the hydrate and the screen's events
+follow identity on the server: no page round trips are left to see), first row. A
+"wall" row (Python `perf_counter` from `page.goto` until the page reports the painted row)
+is printed for comparison; it includes Playwright's polling.
 
 Prints p50 / p95 / min / max (p95 by nearest rank); on a 2-core machine other work shifts
 the tails, so run it on a quiet machine and compare p50s.
@@ -532,8 +533,8 @@ MARK_LABELS = {
     "dom_content_loaded": "  DOMContentLoaded (scripts run)",
     "ws_created": "  WebSocket created (client booted)",
     "ws_open": "  WebSocket open",
-    "bind_sent": "  SessionState.bind sent",
-    "load_sent": "  screen's load event sent",
+    "bind_sent": "  SessionState.bind sent (page asked)",
+    "load_sent": "  screen's load event sent (page asked)",
     "row": "  first row in the DOM",
     "painted": "first data on screen (painted)",
     "wall": "  wall clock, Playwright goto -> row seen",
