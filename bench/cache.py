@@ -28,7 +28,6 @@ import bisect
 import itertools
 import json
 import logging
-import math
 import os
 import random
 import shutil
@@ -68,6 +67,7 @@ from app.domain.db import Database, normalize_url  # noqa: E402
 from app.domain.errors import DomainError  # noqa: E402
 from app.domain.models import MarketItem, Transaction, User  # noqa: E402
 from app.domain.views import FeedPage, Leaderboard  # noqa: E402
+from bench.stats import percentile  # noqa: E402
 
 T = TypeVar("T")
 MARKER = "bench/cache.py dataset"
@@ -125,17 +125,6 @@ SCREEN_LABELS = {
 
 
 # -- small helpers -------------------------------------------------------------------------
-
-
-def percentile(values: Sequence[float], q: float) -> float | None:
-    """Linear interpolation between closest ranks (numpy's default)."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    k = (len(ordered) - 1) * q / 100
-    lo = math.floor(k)
-    hi = min(lo + 1, len(ordered) - 1)
-    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
 
 
 def ms(seconds: float | None, digits: int = 3) -> float | None:

@@ -36,7 +36,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import math
 import sys
 import tempfile
 import time
@@ -59,6 +58,7 @@ from app.domain.leaderboard import by_balance  # noqa: E402
 from app.domain.transfers import transfer  # noqa: E402
 from app.domain.users import find_by_username  # noqa: E402
 from app.telegram.signing import sign_init_data  # noqa: E402
+from bench.stats import percentile  # noqa: E402
 from miniapp_testing.host import Launch, TelegramHost  # noqa: E402
 from miniapp_testing.plugin import CHROMIUM, CHROMIUM_ARGS, phone_context  # noqa: E402
 from miniapp_testing.server import AppServer  # noqa: E402
@@ -167,17 +167,6 @@ def cycle_kind(index: int, restart_every: int) -> str:
     if restart_every and index % restart_every == 2 % restart_every:
         return "offline"
     return "plain"
-
-
-def percentile(values: Sequence[float], q: float) -> float | None:
-    """Linear interpolation between closest ranks (numpy's default), as bench/cache.py."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    k = (len(ordered) - 1) * q / 100
-    lo = math.floor(k)
-    hi = min(lo + 1, len(ordered) - 1)
-    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
 
 
 def fmt(value: float | None, spec: str = ".0f") -> str:

@@ -52,8 +52,6 @@ class LifecycleState(rx.State):
     _viewport_stable_height: int = 0
     _safe_area: dict[str, int] = {}
     _content_safe_area: dict[str, int] = {}
-    _deactivations: int = 0
-    _resumes: int = 0
 
     @rx.event
     def ready(self, info: Any) -> None:
@@ -71,14 +69,12 @@ class LifecycleState(rx.State):
     def activated(self, nonce: Any) -> list[Any]:
         self.active = True
         self.resumed = text_arg(nonce, 40)
-        self._resumes += 1
         # Identity and the visible screen again, then what changed while minimized.
         return [SessionState.refresh, LiveState.tick]
 
     @rx.event
     def deactivated(self) -> None:
         self.active = False
-        self._deactivations += 1
 
     @rx.event
     def viewport_changed(self, viewport: Any) -> None:

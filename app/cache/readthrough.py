@@ -32,7 +32,7 @@ import logging
 import secrets
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -114,6 +114,25 @@ class WriteTicket:
     token: str
     generations: dict[str, int] | None = None  # None: not registered (no backend, or down)
     done: bool = False
+
+
+@dataclass
+class PendingWrite:
+    """One write's business with the cache, from inside its transaction to after it (see
+    Cache.writing): what it registered, and what it may patch in once committed."""
+
+    cache: Cache
+    tickets: list[WriteTicket] = field(default_factory=list)
+    patches: list[Patch] = field(default_factory=list)
+
+    def register(self, *families: Family) -> None:
+        """Inside the transaction, after its last statement (Cache.register). A retried
+        transaction registers again; every ticket is finished."""
+        self.tickets.append(self.cache.register(*families))
+
+    def committed(self, patches: list[Patch]) -> None:
+        """The (last registered) transaction committed: its entries may be patched in."""
+        self.patches = list(patches)
 
 
 @dataclass
@@ -475,6 +494,19 @@ class Cache:
             f.generation_key: int(g) for f, g in zip(ticket.families, gens, strict=True)
         }
         return ticket
+
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[PendingWrite]:
+        """Around a write in app/domain: whatever happens (commit, rollback, an error),
+        every family it registered gets its new generation afterwards, and the committed
+        transaction's patches are stored when exact (finish_write)."""
+        pending = PendingWrite(self)
+        try:
+            yield pending
+        finally:
+            last = len(pending.tickets) - 1
+            for i, ticket in enumerate(pending.tickets):
+                self.finish_write(ticket, pending.patches if i == last else ())
 
     def finish_write(
         self, ticket: WriteTicket, patches: list[Patch] | tuple[Patch, ...] = ()

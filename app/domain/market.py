@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.cache import keys
+from app.cache.readthrough import PendingWrite
 from app.domain import patches
 from app.domain.db import Database
 from app.domain.errors import IdempotencyConflict, InsufficientBalance, NotFound, OutOfStock
@@ -73,15 +74,11 @@ def buy(
     db: Database, user_id: Any, item_id: Any, idempotency_key: Any, *, now: datetime | None = None
 ) -> PurchaseResult:
     """Take one from stock and charge the price, both or neither."""
-    write: list[Any] = [None, []]  # the cache's ticket, the patches once committed
-    try:
+    # After the commit (or a failed one): the buyer's profile, history and purchases,
+    # stock, the feed, the board get new generations; the ledger's entries this write
+    # knows are patched in when exact (Cache.writing).
+    with db.cache.writing() as write:
         return _buy(db, user_id, item_id, idempotency_key, now=now, write=write)
-    finally:
-        # After the commit (or a failed one): the buyer's profile, history and purchases,
-        # stock, the feed, the board get new generations; the ledger's entries this write
-        # knows are patched in when exact (Cache.finish_write).
-        if write[0] is not None:
-            db.cache.finish_write(write[0], write[1])
 
 
 def _buy(
@@ -91,7 +88,7 @@ def _buy(
     idempotency_key: Any,
     *,
     now: datetime | None = None,
-    write: list[Any],
+    write: PendingWrite,
 ) -> PurchaseResult:
     user_id = require_user_id(user_id)
     item_id = require_id(item_id, "Item id", maximum=MAX_ITEM_ID)
@@ -165,7 +162,7 @@ def _buy(
             ).scalar_one()
             balance = int(buyer_row.balance)
             # Announced before the commit (see Cache.register).
-            write[0] = db.cache.register(
+            write.register(
                 keys.profile(user_id),
                 keys.history(user_id),
                 keys.purchases(user_id),
@@ -196,7 +193,7 @@ def _buy(
                 price=price,
                 balance=balance,
             )
-        write[1] = after  # committed
+        write.committed(after)
         return result
     except IntegrityError:
         with db.read() as s:

@@ -9,7 +9,6 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
 from app.cache import keys
-from app.cache.readthrough import Patch, WriteTicket
 from app.domain import patches
 from app.domain.db import Database
 from app.domain.errors import AlreadyClaimed, NotFound
@@ -56,59 +55,55 @@ def claim_daily_reward(db: Database, user_id: Any, *, now: datetime | None = Non
     now = now or utcnow()
     key = _day_key(now)
     already = AlreadyClaimed(f"Today's reward is claimed. Next one in {_wait_text(now)}.")
-    ticket: WriteTicket | None = None
-    planned: list[Patch] = []
-    try:
-        with db.write() as s:
-            if find_by_key(s, user_id, key) is not None:
-                raise already
-            row = s.execute(
-                update(users_t)
-                .where(users_t.c.id == user_id)
-                .values(balance=users_t.c.balance + DAILY_REWARD)
-                .returning(*users_t.c)
-            ).first()
-            if row is None:
-                raise NotFound("Your account is not registered yet.")
-            balance = int(row.balance)
-            tx_id = s.execute(
-                tx_t.insert()
-                .values(
+    # After the commit (or a failed one): my balance, the feed, the leaderboard (both
+    # periods) get new generations; what this write knows is patched in when exact.
+    with db.cache.writing() as write:
+        try:
+            with db.write() as s:
+                if find_by_key(s, user_id, key) is not None:
+                    raise already
+                row = s.execute(
+                    update(users_t)
+                    .where(users_t.c.id == user_id)
+                    .values(balance=users_t.c.balance + DAILY_REWARD)
+                    .returning(*users_t.c)
+                ).first()
+                if row is None:
+                    raise NotFound("Your account is not registered yet.")
+                balance = int(row.balance)
+                tx_id = s.execute(
+                    tx_t.insert()
+                    .values(
+                        kind=TxKind.REWARD.value,
+                        amount=DAILY_REWARD,
+                        actor_id=user_id,
+                        to_user_id=user_id,
+                        note="Daily reward",
+                        idempotency_key=key,
+                        created_at=now,
+                    )
+                    .returning(tx_t.c.id)
+                ).scalar_one()
+                # Announced before the commit (see Cache.register).
+                write.register(
+                    keys.profile(user_id), keys.history(user_id), keys.FEED, keys.LEADERBOARD
+                )
+                reward = FeedItem(
+                    id=int(tx_id),
                     kind=TxKind.REWARD.value,
                     amount=DAILY_REWARD,
-                    actor_id=user_id,
-                    to_user_id=user_id,
+                    created_at=now.astimezone(UTC),
+                    from_id=None,
+                    from_name=None,
+                    to_id=user_id,
+                    to_name=display_name(row.first_name, row.last_name, row.username),
+                    item_title=None,
                     note="Daily reward",
-                    idempotency_key=key,
-                    created_at=now,
                 )
-                .returning(tx_t.c.id)
-            ).scalar_one()
-            # Announced before the commit (see Cache.register).
-            ticket = db.cache.register(
-                keys.profile(user_id), keys.history(user_id), keys.FEED, keys.LEADERBOARD
-            )
-            reward = FeedItem(
-                id=int(tx_id),
-                kind=TxKind.REWARD.value,
-                amount=DAILY_REWARD,
-                created_at=now.astimezone(UTC),
-                from_id=None,
-                from_name=None,
-                to_id=user_id,
-                to_name=display_name(row.first_name, row.last_name, row.username),
-                item_title=None,
-                note="Daily reward",
-            )
-            after = patches.after_ledger_write({user_id: (row, balance)}, reward)
-        planned = after  # committed
-    except IntegrityError:
-        raise already from None
-    finally:
-        # After the commit (or a failed one): my balance, the feed, the leaderboard (both
-        # periods) get new generations; what this write knows is patched in when exact.
-        if ticket is not None:
-            db.cache.finish_write(ticket, planned)
+                after = patches.after_ledger_write({user_id: (row, balance)}, reward)
+            write.committed(after)
+        except IntegrityError:
+            raise already from None
     return RewardResult(
         transaction_id=int(tx_id),
         amount=DAILY_REWARD,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.cache import keys
-from app.cache.readthrough import Patch, WriteTicket
+from app.cache.readthrough import PendingWrite
 from app.domain import patches
 from app.domain.db import Database
 from app.domain.errors import (
@@ -36,15 +35,6 @@ users_t = User.__table__
 tx_t = Transaction.__table__
 
 
-@dataclasses.dataclass
-class _Write:
-    """What the transaction leaves for the cache: its ticket, and the new entries once the
-    commit succeeded."""
-
-    ticket: WriteTicket | None = None
-    patches: list[Patch] = dataclasses.field(default_factory=list)
-
-
 def transfer(
     db: Database,
     from_user_id: Any,
@@ -56,18 +46,13 @@ def transfer(
     now: datetime | None = None,
 ) -> TransferResult:
     """Move `amount` points in one transaction; a retried key returns the first result."""
-    write = _Write()
-    try:
-        result = _transfer(
+    # After the commit (or a failed one): both members' balances and histories, the feed,
+    # the leaderboard get new generations; entries whose new value this write knows are
+    # stored under them when that is exact (Cache.writing).
+    with db.cache.writing() as write:
+        return _transfer(
             db, from_user_id, to_username, amount, note, idempotency_key, now=now, write=write
         )
-    finally:
-        # After the commit (or a failed one): both members' balances and histories, the
-        # feed, the leaderboard get new generations; entries whose new value this write
-        # knows are stored under them when that is exact (Cache.finish_write).
-        if write.ticket is not None:
-            db.cache.finish_write(write.ticket, write.patches)
-    return result
 
 
 def _transfer(
@@ -79,7 +64,7 @@ def _transfer(
     idempotency_key: Any,
     *,
     now: datetime | None = None,
-    write: _Write,
+    write: PendingWrite,
 ) -> TransferResult:
     sender_id = require_user_id(from_user_id)
     username_key = normalize_username(to_username)
@@ -148,7 +133,7 @@ def _transfer(
             ).scalar_one()
             rec = by_id[recipient_id]
             # Announced before the commit, so a concurrent write's patch cannot miss it.
-            write.ticket = db.cache.register(
+            write.register(
                 keys.profile(sender_id),
                 keys.history(sender_id),
                 keys.profile(recipient_id),
@@ -185,7 +170,7 @@ def _transfer(
                 recipient_name=display_name(rec.first_name, rec.last_name, rec.username),
                 balance=int(new_balance),
             )
-        write.patches = planned  # committed
+        write.committed(planned)
         return result
     except IntegrityError:
         # The same key committed by a concurrent retry between our lookup and insert.

@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.cache import keys
-from app.cache.readthrough import WriteTicket
+from app.cache.readthrough import PendingWrite
 from app.domain.db import Database
 from app.domain.errors import InvalidInput, NotFound
 from app.domain.models import Transaction, TxKind, User, utcnow
@@ -72,16 +72,12 @@ def upsert_user(
         "last_seen_at": now,
     }
     shown = ("username", "first_name", "last_name", "photo_url")
-    tickets: list[WriteTicket] = []
-    try:
-        _upsert(db, user_id, fields, shown, now, tickets)
-    finally:
-        # After the commit (or a failed one). Names show in the feed and on the
-        # leaderboard; a visit that changed nothing visible (the usual case, on every app
-        # open) registered nothing and must not empty those caches. Other members'
-        # histories also show this name; they are not enumerated and follow within their TTL.
-        for ticket in tickets:
-            db.cache.finish_write(ticket)
+    # After the commit (or a failed one). Names show in the feed and on the leaderboard; a
+    # visit that changed nothing visible (the usual case, on every app open) registers
+    # nothing and must not empty those caches. Other members' histories also show this
+    # name; they are not enumerated and follow within their TTL.
+    with db.cache.writing() as write:
+        _upsert(db, user_id, fields, shown, now, write)
     return get_profile(db, user_id)
 
 
@@ -91,7 +87,7 @@ def _upsert(
     fields: dict[str, Any],
     shown: tuple[str, ...],
     now: datetime,
-    tickets: list[WriteTicket],
+    write: PendingWrite,
 ) -> None:
     username = fields["username"]
     for attempt in range(2):
@@ -135,13 +131,11 @@ def _upsert(
                 visible = before is None or tuple(before) != tuple(fields[n] for n in shown)
                 if visible or displaced:
                     # Announced before the commit, like every write (Cache.register).
-                    tickets.append(
-                        db.cache.register(
-                            keys.profile(user_id),
-                            *(keys.profile(other) for other in displaced),
-                            keys.FEED,
-                            keys.LEADERBOARD,
-                        )
+                    write.register(
+                        keys.profile(user_id),
+                        *(keys.profile(other) for other in displaced),
+                        keys.FEED,
+                        keys.LEADERBOARD,
                     )
             break
         except IntegrityError:

@@ -10,6 +10,7 @@ import pytest
 from app.domain.db import Database
 from app.domain.users import find_by_username
 from app.telegram.signing import sign_init_data
+from tests.e2e.screen import shown_balance, wait_for_balance, wait_for_newest_note
 
 pytestmark = pytest.mark.e2e
 
@@ -59,7 +60,7 @@ def test_send_form_in_one_client_updates_the_other_members_screen(telegram, memb
     bob = telegram(member("bob"), platform="ios")
     bob.open("/feed", wait_for="#feed-list .feed-row")
     bob.wait_for_sent("live_state.tick")  # the live ticker's first look
-    start = int(bob.page.locator("#member-balance").inner_text().replace("\u202f", ""))
+    start = shown_balance(bob.page)
 
     alice = telegram(member("alice"), platform="android")
     alice.open("/profile/send")
@@ -70,12 +71,5 @@ def test_send_form_in_one_client_updates_the_other_members_screen(telegram, memb
     alice.press_main_button()
     alice.page.locator("#notice").wait_for()
 
-    bob.wait_until(
-        "(n) => document.querySelector('#feed-list .feed-row .feed-detail')?.innerText === n",
-        arg=note,
-    )
-    bob.wait_until(
-        "(b) => parseInt(document.querySelector('#member-balance').innerText"
-        ".replace(/\\D/g, '')) === b",
-        arg=start + 4,
-    )
+    wait_for_newest_note(bob, note)
+    wait_for_balance(bob, start + 4)

@@ -6,10 +6,8 @@ checks what the member sees, plus what the app asked of its server meanwhile.
 
 from __future__ import annotations
 
-import re
 import uuid
 
-import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
@@ -17,49 +15,15 @@ from app.domain.db import Database
 from app.domain.market import list_items
 from app.domain.transfers import transfer
 from app.domain.users import find_by_username, get_profile
-from app.telegram.signing import sign_init_data
+from tests.e2e.screen import (
+    assert_no_error_on_screen,
+    send_points,
+    shown_balance,
+    wait_for_balance,
+    wait_for_newest_note,
+)
 
 pytestmark = pytest.mark.e2e
-
-
-def send_points(miniapp, sender: dict, to: str, amount: int, note: str) -> None:
-    """Another member's transfer, through the app's REST API (not through this page)."""
-    init_data = sign_init_data(sender, miniapp.bot_token)
-    response = httpx.post(
-        f"{miniapp.url}/api/transfers",
-        json={"to": f"@{to}", "amount": amount, "note": note, "idempotency_key": uuid.uuid4().hex},
-        headers={"Authorization": f"tma {init_data}"},
-        timeout=10,
-    )
-    assert response.status_code == 200, response.text
-
-
-def shown_balance(page) -> int:
-    return int(re.sub(r"\D", "", page.locator("#member-balance").inner_text()))
-
-
-def wait_for_balance(tg, balance: int) -> None:
-    tg.wait_until(
-        "(b) => parseInt((document.querySelector('#member-balance')?.innerText ?? '')"
-        ".replace(/\\D/g, '')) === b",
-        arg=balance,
-        timeout_ms=15_000,
-    )
-
-
-def wait_for_newest_note(tg, note: str) -> None:
-    tg.wait_until(
-        "(n) => document.querySelector('#feed-list .feed-row .feed-detail')?.innerText === n",
-        arg=note,
-        timeout_ms=15_000,
-    )
-
-
-def assert_no_error_on_screen(page) -> None:
-    page.wait_for_timeout(1500)  # a banner that lingers would still be there
-    assert page.locator("#error").count() == 0
-    body = page.locator("body").inner_text()
-    assert "Cannot connect" not in body and "Connection Error" not in body, body[:400]
 
 
 @pytest.mark.parametrize(
