@@ -64,8 +64,9 @@ class FeedState(rx.State):
         return bool(self.cursor)
 
     @rx.event
-    async def load_first(self) -> AsyncIterator[None]:
-        """Idempotent: a reconnect or a resume re-runs it and must not duplicate rows."""
+    async def load_first(self) -> None:
+        """Idempotent: a reconnect or a resume re-runs it and must not duplicate rows.
+        The skeleton shows until `loaded`, so there is nothing to send before the page."""
         if await member_id(self) is None:  # members only, whatever the client sends
             return
         if self.loaded and self.rows and not self.error:
@@ -73,8 +74,6 @@ class FeedState(rx.State):
             # and the pages the member scrolled through stay where they were.
             await self.refresh_top()
             return
-        self.loading = True
-        yield
         try:
             page = await call(queries.feed_page, None, feed.DEFAULT_PAGE)
         except DomainError as exc:
@@ -84,7 +83,6 @@ class FeedState(rx.State):
             self.cursor = page.next_cursor or ""
             self.error = ""
         finally:
-            self.loading = False
             self.loaded = True
 
     async def refresh_top(self) -> None:

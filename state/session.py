@@ -19,7 +19,7 @@ from app.settings import get_settings
 from app.telegram.identity import authenticate, is_admin
 from app.telegram.init_data import InitDataError
 from state.formatting import points
-from state.navigation import recall_screen, remember_screen, screen_events
+from state.navigation import fill_screen, recall_screen, remember_screen
 from state.services import call
 
 READ_INIT_DATA = (
@@ -80,12 +80,12 @@ class SessionState(rx.State):
         """Back from the background: identity again (initData may have expired), then
         the visible screen's events; the member stays on the screen they are on."""
         if self.launch and await self._verify(self.launch, quiet=True):
-            return screen_events(self.router.page.path)
+            return await fill_screen(self, self.router.page.path)
         return rx.call_script(READ_INIT_DATA, callback=SessionState.bind)
 
     async def _enter(self) -> Any:
         redirect = await self._follow_screen()
-        return redirect or screen_events(self.router.page.path)
+        return redirect or await fill_screen(self, self.router.page.path)
 
     async def ensure_bound(self) -> int | None:
         """The member, binding first from the tab's kept initData if this state is new."""
