@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from app.frontend_plugins import RadixThemes
 from app.settings import get_settings
 
 _settings = get_settings()
@@ -26,6 +27,6 @@ config = rx.Config(
     # for our bundle (bench/frontend.py), and gzip stays for clients without it.
     frontend_compression_formats=["brotli", "gzip"],
     api_url=_settings.public_url or f"http://localhost:{_settings.port}",
-    plugins=[rx.plugins.RadixThemesPlugin()],
+    plugins=[RadixThemes()],
     disable_plugins=[rx.plugins.SitemapPlugin],
 )
