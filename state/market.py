@@ -66,7 +66,10 @@ class MarketState(rx.State):
 
     @rx.event
     async def open_item(self) -> None:
-        raw = self.router.page.params.get("item_id", "")
+        # The route's argument, a var Reflex adds to the root state for /market/[item_id]
+        # (router.page.params is deprecated, and its warning costs the first request
+        # after a start some 300 ms of stack inspection).
+        raw = getattr(self, "item_id", "")
         try:
             card = _card(await call(queries.market_item, raw))
         except DomainError as exc:

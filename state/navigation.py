@@ -23,7 +23,7 @@ logger = logging.getLogger(__name__)
 # Routes a member may be sent back to; app.py registers every page here.
 SCREENS: set[str] = {"/"}
 SCREEN_KEY = "app_screen"
-# Route, as Reflex names it in router.page.path ("/index" for "/", "/market/[item_id]")
+# Route, as Reflex names it in router.route_id ("/index" for "/", "/market/[item_id]")
 # -> the events that fill that screen for a bound member (after identity). They run on
 # every load, after a late bind and on resume.
 SCREEN_EVENTS: dict[str, list[Any]] = {}

@@ -80,12 +80,12 @@ class SessionState(rx.State):
         """Back from the background: identity again (initData may have expired), then
         the visible screen's events; the member stays on the screen they are on."""
         if self.launch and await self._verify(self.launch, quiet=True):
-            return await fill_screen(self, self.router.page.path)
+            return await fill_screen(self, self.router.route_id)
         return rx.call_script(READ_INIT_DATA, callback=SessionState.bind)
 
     async def _enter(self) -> Any:
         redirect = await self._follow_screen()
-        return redirect or await fill_screen(self, self.router.page.path)
+        return redirect or await fill_screen(self, self.router.route_id)
 
     async def ensure_bound(self) -> int | None:
         """The member, binding first from the tab's kept initData if this state is new."""
