@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+
 import reflex as rx
 
 from app.api import build_api
+from app.domain.db import get_database
+from app.domain.queries import warm_up
 from app.pages import PAGES
 from app.settings import get_settings
 from state.navigation import register_screen
@@ -24,3 +29,13 @@ app = rx.App(
 for page in PAGES:
     app.add_page(page.render, route=page.route, title=page.title, on_load=page.load_events())
     register_screen(page.route, page.screen_events())
+
+
+@app.register_lifespan_task
+async def warm_caches() -> None:
+    # In the background: the server takes requests meanwhile, and a database that is
+    # down at start is reported by the first screen that needs it, not by the start.
+    try:
+        await asyncio.to_thread(warm_up, get_database())
+    except Exception:
+        logging.getLogger(__name__).warning("warm-up at start failed", exc_info=True)

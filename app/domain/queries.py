@@ -146,3 +146,13 @@ def purchases(db: Database, user_id: Any, limit: Any = 50) -> list[PurchaseView]
         lambda: market.user_purchases(db, user_id, limit=limit),
         list[PurchaseView],
     )
+
+
+def warm_up(db: Database) -> None:
+    """Read what every first screen shows, so the first member after a start does not pay
+    for the connection pool, statement compilation and empty caches."""
+    active_banners(db)
+    feed_page(db)
+    market_items(db)
+    for period in BOARDS:
+        board(db, period)
