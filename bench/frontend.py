@@ -51,6 +51,11 @@ is printed for comparison; it includes Playwright's polling.
 
 Prints p50 / p95 / min / max (p95 by nearest rank); on a 2-core machine other work shifts
 the tails, so run it on a quiet machine and compare p50s.
+
+`--against REF` compares instead: REF is checked out in a git worktree and built beside
+this checkout, both apps serve at once, and cold opens of Home and the Feed alternate
+between them (who goes first alternates too), so a change is measured against its base
+under the same machine load in one run: p50/p95 of each and the ratio of their p50s.
 """
 
 from __future__ import annotations
@@ -59,6 +64,7 @@ import argparse
 import json
 import math
 import os
+import shutil
 import signal
 import statistics
 import subprocess
@@ -402,6 +408,77 @@ def measure_loads(browser: Any, server: AppServer, runs: int) -> dict[str, list[
     return results
 
 
+def cold_screens(server: AppServer) -> dict[str, tuple[str, str, str]]:
+    """Home as alice and the Feed as carol, opened the way measure_loads opens them cold."""
+    return {
+        "home cold": (server.launch_url("alice"), "#latest .feed-row", "home_state.load"),
+        "feed cold": (
+            f"{server.url}/feed#{launch_hash(server, 'carol')}",
+            "#feed-list .feed-row",
+            "feed_state.load_first",
+        ),
+    }
+
+
+def measure_side_by_side(
+    browser: Any, servers: dict[str, AppServer], runs: int
+) -> dict[str, dict[str, list[float]]]:
+    """Cold opens of both builds in turn (who goes first alternates each round), so both
+    meet the same machine load; painted first data, per build and screen."""
+    out: dict[str, dict[str, list[float]]] = {name: defaultdict(list) for name in servers}
+    names = list(servers)
+    for i in range(runs + 1):  # round 0 pays each server's first-open costs: not counted
+        for name in names if i % 2 else names[::-1]:
+            for screen, target in cold_screens(servers[name]).items():
+                context = browser.new_context(viewport=VIEWPORT)
+                try:
+                    load = open_screen(context, *target)
+                finally:
+                    context.close()
+                if i:
+                    out[name][screen].append(float(load.marks["painted"]))
+        print(f"  side-by-side round {i}/{runs}", end="\r", file=sys.stderr, flush=True)
+    print(file=sys.stderr)
+    return out
+
+
+def report_side_by_side(times: dict[str, dict[str, list[float]]], extra: dict) -> dict:
+    (ref, theirs), (here, ours) = times.items()
+    before, after = extra["load_average_before"], extra["load_average_after"]
+    print(
+        f"Side by side: {ref} and {here}, {extra['runs']} cold opens each per screen, "
+        f"alternating; load average {before[0]:.1f} before, {after[0]:.1f} after, "
+        f"on {os.cpu_count()} CPUs"
+    )
+    print(header("First data on screen (painted), cold"))
+    out: dict[str, Any] = {**extra}
+    for screen in ("home cold", "feed cold"):
+        a, b = theirs[screen], ours[screen]
+        print(fmt_row(f"{screen}: {ref}", a))
+        print(fmt_row(f"{screen}: {here}", b))
+        ratio = statistics.median(a) / statistics.median(b)
+        print(
+            f"  p50 {statistics.median(b):.0f} ms here vs {statistics.median(a):.0f} ms at "
+            f"{ref}: {ratio:.2f}x as fast"
+        )
+        out[screen] = {ref: summary(a), here: summary(b), "p50 ratio": ratio}
+    return out
+
+
+def checkout_of(ref: str, parent: Path) -> Path:
+    """A worktree of `ref` with what `make install` fetched beside the code."""
+    path = parent / "against"
+    subprocess.run(
+        ["git", "-C", str(ROOT), "worktree", "add", "--detach", str(path), ref],
+        check=True,
+        capture_output=True,
+    )
+    script = Path("assets/external/telegram-web-app.js")  # fetched, not in git
+    (path / script).parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(ROOT / script, path / script)
+    return path
+
+
 def measure_clicks(browser: Any, server: AppServer, clicks: int) -> dict[str, list[float]]:
     context = browser.new_context(viewport=VIEWPORT)
     out: dict[str, list[float]] = defaultdict(list)
@@ -644,7 +721,15 @@ def main() -> None:
         help="measure an app already serving on this port (started as AppServer does, with "
         "/dev/launch and the seeded members) instead of starting one",
     )
+    parser.add_argument(
+        "--against",
+        metavar="REF",
+        help="compare with another commit instead: build it in a git worktree, serve both, "
+        "and alternate cold opens of Home and the Feed between them (about 3 min more)",
+    )
     args = parser.parse_args()
+    if args.against and args.port:
+        parser.error("--against starts both apps itself: leave out --port")
     if args.runs < 1 or args.clicks < 1:
         parser.error("--runs and --clicks must be at least 1")
     if not Path(CHROMIUM).exists():
@@ -655,6 +740,9 @@ def main() -> None:
     # SIGTERM unwinds like Ctrl-C, so the app is stopped on the way out.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
+    if args.against:
+        side_by_side(args)
+        return
     with tempfile.TemporaryDirectory(prefix="bench-frontend-") as tmp:
         server = AppServer(Path(tmp), port=args.port) if args.port else AppServer(Path(tmp))
         try:
@@ -688,6 +776,49 @@ def main() -> None:
         finally:
             server.stop()
     figures = report(loads, clicks, extra)
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=2, default=str))
+        print(f"figures written to {args.json}")
+
+
+def side_by_side(args: argparse.Namespace) -> None:
+    from playwright.sync_api import Error as PlaywrightError
+    from playwright.sync_api import sync_playwright
+
+    here = "this checkout"
+    with tempfile.TemporaryDirectory(prefix="bench-frontend-") as tmp:
+        servers: dict[str, AppServer] = {}
+        project: Path | None = None
+        try:
+            project = checkout_of(args.against, Path(tmp))
+            servers[args.against] = AppServer(Path(tmp) / "ref", project=project)
+            servers[here] = AppServer(Path(tmp) / "here")
+            for name, server in servers.items():
+                server.seed()
+                print(f"starting {name} (production build) ...", file=sys.stderr)
+                server.start()
+            load_before = os.getloadavg()
+            with sync_playwright() as pw:
+                browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+                try:
+                    times = measure_side_by_side(browser, servers, args.runs)
+                finally:
+                    browser.close()
+        except (BenchError, PlaywrightError, subprocess.CalledProcessError) as exc:
+            tails = "\n".join(f"--- {n} log tail ---\n{s.tail(1500)}" for n, s in servers.items())
+            sys.exit(f"bench/frontend.py: {exc}\n{tails}")
+        finally:
+            for server in servers.values():
+                server.stop()
+            if project is not None:
+                subprocess.run(
+                    ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(project)],
+                    check=False,
+                    capture_output=True,
+                )
+        extra = {"runs": args.runs, "load_average_before": load_before}
+        extra["load_average_after"] = os.getloadavg()
+    figures = report_side_by_side(times, extra)
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2, default=str))
         print(f"figures written to {args.json}")

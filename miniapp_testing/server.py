@@ -48,6 +48,8 @@ class AppServer:
     bot_token: str = TEST_BOT_TOKEN
     extra_env: dict[str, str] = field(default_factory=dict)
     backend_only: bool = False
+    # The checkout that is run: this one, or another (bench/frontend.py --against REF).
+    project: Path = ROOT
     _proc: subprocess.Popen[bytes] | None = None
     starts: int = 0
 
@@ -96,7 +98,7 @@ class AppServer:
     def seed(self) -> None:
         subprocess.run(
             [sys.executable, "-m", "app.domain.seed", "--if-empty", "--quiet"],
-            cwd=ROOT,
+            cwd=self.project,
             env=self.env(),
             check=True,
         )
@@ -113,7 +115,7 @@ class AppServer:
             out.flush()
             self._proc = subprocess.Popen(
                 args,
-                cwd=ROOT,
+                cwd=self.project,
                 env=self.env(),
                 stdout=out,
                 stderr=subprocess.STDOUT,
