@@ -8,6 +8,7 @@ import logging
 import reflex as rx
 
 from app.api import build_api
+from app.api.static_cache import immutable_assets
 from app.domain.db import get_database
 from app.domain.queries import warm_up
 from app.pages import PAGES
@@ -15,7 +16,8 @@ from app.settings import get_settings
 from state.navigation import register_screen
 
 app = rx.App(
-    api_transformer=build_api(),
+    # The API beside Reflex on one port; then long caching for the hashed build files.
+    api_transformer=[build_api(), immutable_assets],
     stylesheets=["/styles.css"],
     theme=None,
     head_components=[
