@@ -18,11 +18,12 @@ is the machine's own floor, not a phone on a mobile network). Three measurements
    for the Feed (`/feed#<launch hash>`, member carol, `#feed-list .feed-row`).
    Warm: the page is closed and the same link opened in a new page of the same context
    (HTTP cache warm, new tab so a new Reflex session, as when Telegram reopens the app).
-   The static files come without Cache-Control, so whether Chromium reuses them unasked or
-   revalidates them (304) depends on heuristic freshness, i.e. on the build's age; the
-   table says which happened.
-   One cold open before the measured ones is reported apart: it pays the server's cold
-   caches (TTL cache, SQLite pages), and the measured runs do not.
+   The hashed build files (/assets/) come `immutable`, so they should be reused unasked;
+   the unhashed ones (HTML, telegram-web-app.js, storage.js, styles.css) carry no
+   Cache-Control, so Chromium's heuristic freshness (the files' age) decides whether they
+   are revalidated (304). The table says which happened.
+   One cold open before the measured ones is reported apart: the first open after the app
+   started (the app warms its shared caches at start, in the background).
 2. Bytes: Chrome DevTools Protocol `Network.*` events of that page. Per response, wire bytes
    are `loadingFinished.encodedDataLength` (status line + headers + body as sent, so gzip
    bodies count compressed) plus the redirect's `redirectResponse.encodedDataLength`; decoded
