@@ -66,7 +66,8 @@ class FeedState(rx.State):
     @rx.event
     async def load_first(self) -> None:
         """Idempotent: a reconnect or a resume re-runs it and must not duplicate rows.
-        The skeleton shows until `loaded`, so there is nothing to send before the page."""
+        It runs inside the identity event (fill_screen), so the first rows reach the page
+        with the member; a `yield` here would cost a round trip of its own."""
         if await member_id(self) is None:  # members only, whatever the client sends
             return
         if self.loaded and self.rows and not self.error:

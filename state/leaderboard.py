@@ -14,8 +14,6 @@ from state.formatting import points
 from state.member import member_id
 from state.services import call
 
-TOP = 50
-
 
 @dataclass
 class LeaderRow:
@@ -53,7 +51,7 @@ class LeaderboardState(rx.State):
         if uid is None:
             return
         try:
-            board = await call(queries.board, self.period, uid, TOP)
+            board = await call(queries.board, self.period, uid, queries.BOARD_TOP)
         except DomainError as exc:
             self.error = exc.message
             return

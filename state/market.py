@@ -68,8 +68,9 @@ class MarketState(rx.State):
     async def open_item(self) -> None:
         # The route's argument, a var Reflex adds to the root state for /market/[item_id]
         # (router.page.params is deprecated, and its warning costs the first request
-        # after a start some 300 ms of stack inspection).
-        raw = getattr(self, "item_id", "")
+        # after a start some 300 ms of stack inspection). No default: a renamed route
+        # must fail here, not show every item as missing.
+        raw = self.item_id
         try:
             card = _card(await call(queries.market_item, raw))
         except DomainError as exc:

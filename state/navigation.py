@@ -13,8 +13,6 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from reflex.event import BACKGROUND_TASK_MARKER
-
 from app.cache import get_store
 from app.cache.backends import BackendError
 
@@ -43,31 +41,46 @@ def screen_events(page_path: str) -> list[Any]:
     return SCREEN_EVENTS.get(page_path, [])
 
 
+def runs_inline(handler: Any) -> bool:
+    """Whether fill_screen may call `handler` itself: a plain coroutine of a state class,
+    taking nothing but the state (a generator streams deltas and a background task holds
+    no lock: both must run as events of their own)."""
+    fn = getattr(handler, "fn", None)
+    if getattr(handler, "state", None) is None or getattr(handler, "is_background", True):
+        return False
+    if not inspect.iscoroutinefunction(fn):
+        return False
+    optional = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+    params = list(inspect.signature(fn).parameters.values())[1:]  # after self
+    return all(p.default is not p.empty or p.kind in optional for p in params)
+
+
 async def fill_screen(state: Any, page_path: str) -> list[Any]:
     """Run the screen's events inside the current event; return what must still chain.
 
     Identity and the screen's data then reach the page in one delta: one server round of
     state lock, delta and emit, and one React render fewer before the first data shows
-    (bench/frontend.py). A handler that takes arguments, is not a coroutine, or fails
-    here is returned to chain as a normal event, so Reflex runs and reports it as before.
+    (bench/frontend.py --against). The price: the page's header waits for the screen's
+    reads too, which are cached and bounded by the database's timeouts.
+    From the first handler that cannot run inline (see runs_inline), that one and all
+    after it chain, in their order. A handler that fails here is logged and chained, so
+    it runs once more as an event of its own and Reflex reports it as it would have
+    (screen events are idempotent reads).
     """
+    handlers = screen_events(page_path)
     rest: list[Any] = []
-    for handler in screen_events(page_path):
-        fn = getattr(handler, "fn", None)
-        owner = getattr(handler, "state", None)
-        background = getattr(fn, BACKGROUND_TASK_MARKER, False)
-        if owner is None or background or not inspect.iscoroutinefunction(fn):
-            rest.append(handler)
-            continue
-        substate = await state.get_state(owner)
+    for index, handler in enumerate(handlers):
+        if not runs_inline(handler):
+            return rest + list(handlers[index:])
         try:
-            chained = await fn(substate)
+            substate = await state.get_state(handler.state)
+            chained = await handler.fn(substate)
         except Exception:
-            logger.exception("%s failed inside the load; chained instead", handler.fn.__qualname__)
+            logger.exception("%s failed inside the load; chained", handler.fn.__qualname__)
             rest.append(handler)
             continue
         if chained is not None:
-            rest.extend(chained if isinstance(chained, list) else [chained])
+            rest.extend(chained if isinstance(chained, list | tuple) else [chained])
     return rest
 
 

@@ -7,6 +7,9 @@ without asking. Without a Cache-Control header the browser guesses a freshness f
 file's age, and after a deploy every reopen sends one conditional request per file (17 on
 the first screen), each a round trip on a mobile network. HTML and the unhashed files
 (telegram-web-app.js, storage.js, styles.css) keep the default: they must be re-read.
+
+It wraps the backend's ASGI app, which serves the build in the one-port setup `make run`
+uses (`--single-port`); a separate frontend server or a CDN in front needs the same rule.
 """
 
 from __future__ import annotations
@@ -28,7 +31,10 @@ def immutable_assets(app: ASGIApp) -> ASGIApp:
 
         async def send_cached(message: Message) -> None:
             if message["type"] == "http.response.start" and message["status"] in (200, 304):
-                MutableHeaders(scope=message)["Cache-Control"] = IMMUTABLE
+                headers = MutableHeaders(scope=message)
+                # A page answered for a missing file (an SPA fallback) must not stick.
+                if not headers.get("content-type", "").startswith("text/html"):
+                    headers["Cache-Control"] = IMMUTABLE
             await send(message)
 
         await app(scope, receive, send_cached)

@@ -27,6 +27,7 @@ from app.domain.views import (
 )
 
 BOARDS = {"all": leaderboard.by_balance, "week": leaderboard.this_week}
+BOARD_TOP = 50  # members on the Leaderboard screen
 
 
 def _cursor(cursor: Any) -> str:
@@ -55,7 +56,9 @@ def history(
     )
 
 
-def board(db: Database, period: Any = "all", user_id: Any = None, limit: Any = 50) -> Leaderboard:
+def board(
+    db: Database, period: Any = "all", user_id: Any = None, limit: Any = BOARD_TOP
+) -> Leaderboard:
     """The top members (shared by everyone) plus my own rank, read in one round trip."""
     if not isinstance(period, str) or period not in BOARDS:
         raise InvalidInput("Leaderboard period must be 'all' or 'week'.")
@@ -149,10 +152,12 @@ def purchases(db: Database, user_id: Any, limit: Any = 50) -> list[PurchaseView]
 
 
 def warm_up(db: Database) -> None:
-    """Read what every first screen shows, so the first member after a start does not pay
-    for the connection pool, statement compilation and empty caches."""
+    """Read what the screens share, as they read it, so the first member after a start
+    does not pay for opening the pool and compiling the statements (most of the gain)
+    nor for these entries (kept for their TTL: the feed 30 s, the rest 1 to 5 min).
+    A member's own rows (profile, rank, reward) cannot be read ahead."""
     active_banners(db)
-    feed_page(db)
+    feed_page(db, None, feed.DEFAULT_PAGE)
     market_items(db)
     for period in BOARDS:
-        board(db, period)
+        board(db, period, None, BOARD_TOP)

@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from reflex.event import BACKGROUND_TASK_MARKER
 
 from state import navigation
 
@@ -19,10 +18,11 @@ class Substate:
 
 @dataclass
 class Handler:
-    """What fill_screen reads of a Reflex EventHandler: the function and its state class."""
+    """What fill_screen reads of a Reflex EventHandler."""
 
     fn: Any
     state: type | None = Substate
+    is_background: bool = False
 
 
 class Root:
@@ -41,16 +41,19 @@ def fill(monkeypatch: pytest.MonkeyPatch, handlers: list[Any]) -> tuple[list[Any
 
 
 def test_a_coroutine_handler_runs_inline_and_what_it_returns_chains(monkeypatch) -> None:
-    async def load(self: Substate) -> str:
+    async def load(self: Substate) -> tuple[str, str]:
         self.calls.append("load")
-        return "next event"
+        return ("next", "and next")
 
     rest, substate = fill(monkeypatch, [Handler(load)])
     assert substate.calls == ["load"]
-    assert rest == ["next event"]
+    assert rest == ["next", "and next"]
 
 
-def test_generators_background_tasks_and_plain_events_chain_unrun(monkeypatch) -> None:
+def test_from_the_first_handler_that_cannot_run_inline_all_chain_in_order(monkeypatch) -> None:
+    async def first(self: Substate) -> None:
+        self.calls.append("first")
+
     async def streaming(self: Substate):  # yields deltas: must run as its own event
         self.calls.append("streaming")
         yield
@@ -58,11 +61,16 @@ def test_generators_background_tasks_and_plain_events_chain_unrun(monkeypatch) -
     async def background(self: Substate) -> None:
         self.calls.append("background")
 
-    setattr(background, BACKGROUND_TASK_MARKER, True)
-    handlers = [Handler(streaming), Handler(background), "an event spec"]
-    rest, substate = fill(monkeypatch, handlers)
-    assert substate.calls == []
-    assert rest == handlers
+    async def needs_an_argument(self: Substate, item: str) -> None:
+        self.calls.append(item)
+
+    for odd in (Handler(streaming), Handler(background, is_background=True)):
+        last = Handler(first)
+        rest, substate = fill(monkeypatch, [Handler(first), odd, last])
+        assert substate.calls == ["first"]
+        assert rest == [odd, last]  # `last` could run inline but must not overtake `odd`
+    spec = Handler(needs_an_argument)
+    assert fill(monkeypatch, [spec, "an event spec"])[0] == [spec, "an event spec"]
 
 
 def test_a_handler_that_fails_inline_is_chained_to_run_as_a_normal_event(monkeypatch) -> None:
@@ -77,3 +85,13 @@ def test_a_handler_that_fails_inline_is_chained_to_run_as_a_normal_event(monkeyp
     rest, substate = fill(monkeypatch, [failing, Handler(after)])
     assert substate.calls == ["broken", "after"]  # one failure does not stop the screen
     assert rest == [failing]
+
+
+def test_every_screen_of_the_app_loads_inline() -> None:
+    """On the real handlers: a Reflex upgrade that renamed what runs_inline reads would
+    quietly send every screen back to a round trip of its own."""
+    from app.pages import PAGES
+
+    handlers = [h for page in PAGES for h in page.screen_events()]
+    assert handlers
+    assert [h.fn.__qualname__ for h in handlers if not navigation.runs_inline(h)] == []

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from starlette.applications import Starlette
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
@@ -13,6 +13,8 @@ from app.api.static_cache import IMMUTABLE, immutable_assets
 def _file(request) -> Response:
     if request.url.path.endswith("missing.js"):
         return PlainTextResponse("not found", status_code=404)
+    if request.url.path.endswith("fallback.js"):
+        return HTMLResponse("<html>the app</html>", headers={"Cache-Control": "no-cache"})
     return PlainTextResponse("body", headers={"Cache-Control": "no-cache"})
 
 
@@ -31,6 +33,7 @@ def test_pages_unhashed_files_and_errors_keep_their_headers() -> None:
     c = client()
     for path in ("/", "/feed", "/storage.js", "/external/telegram-web-app.js", "/assetsx/a.js"):
         assert c.get(path).headers["cache-control"] == "no-cache", path
+    assert c.get("/assets/fallback.js").headers["cache-control"] == "no-cache"
     missing = c.get("/assets/missing.js")
     assert missing.status_code == 404
     assert "cache-control" not in missing.headers
