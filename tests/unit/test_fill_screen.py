@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,7 +38,11 @@ class Root:
 def fill(monkeypatch: pytest.MonkeyPatch, handlers: list[Any]) -> tuple[list[Any], Substate]:
     monkeypatch.setattr(navigation, "SCREEN_EVENTS", {"/index": handlers})
     root = Root()
-    return asyncio.run(navigation.fill_screen(root, "/index")), root.substate
+    # A thread of its own: in a whole run, Playwright's sync API keeps an event loop
+    # running on the main thread, where asyncio.run refuses to start another.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        rest = pool.submit(asyncio.run, navigation.fill_screen(root, "/index")).result()
+    return rest, root.substate
 
 
 def test_a_coroutine_handler_runs_inline_and_what_it_returns_chains(monkeypatch) -> None:
