@@ -3,8 +3,8 @@
 components/telegram.py forwards the client's events here. While the Mini App is
 deactivated (minimized, or the page hidden on clients before Bot API 8.0) the live ticker
 stops, so that tab costs the server nothing. On activation the visible screen refreshes:
-its load events run again (cheap, from the cache within TTL) and the live ticker catches
-up on what changed meanwhile. The reply carries the client's nonce back, which tells the
+its load events run again (cheap, from the cache within TTL), and the live ticker carries
+on from there. The reply carries the client's nonce back, which tells the
 bridge that the socket is live again.
 
 Every argument comes from the browser, so every handler accepts anything and keeps only
@@ -66,11 +66,13 @@ class LifecycleState(rx.State):
         self._content_safe_area = _insets(info.get("content_safe_area"))
 
     @rx.event
-    def activated(self, nonce: Any) -> list[Any]:
+    async def activated(self, nonce: Any) -> list[Any]:
         self.active = True
         self.resumed = text_arg(nonce, 40)
-        # Identity and the visible screen again, then what changed while minimized.
-        return [SessionState.refresh, LiveState.tick]
+        # Identity and the visible screen again, which reloads what changed while minimized;
+        # the live ticker takes over from this point rather than reload it a second time.
+        await (await self.get_state(LiveState)).mark_seen()
+        return [SessionState.refresh]
 
     @rx.event
     def deactivated(self) -> None:

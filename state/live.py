@@ -25,15 +25,24 @@ class LiveState(rx.State):
     # Backend-only: what this tab has seen, so a tick reloads only what changed.
     _seen: dict[str, int] = {}
 
+    async def _versions(self, uid: int) -> dict[str, int] | None:
+        families = [keys.FEED, keys.profile(uid)]
+        return await asyncio.to_thread(get_database().cache.versions, families)
+
+    async def mark_seen(self) -> None:
+        """Before a screen reloads everything (a resume): what changes after this point is
+        the next tick's to fetch; what changed before it, the reload's."""
+        uid = await member_id(self)
+        if uid is not None and (versions := await self._versions(uid)) is not None:
+            self._seen = versions
+
     @rx.event
     async def tick(self) -> None:
         uid = await member_id(self)
         if uid is None:
             return
         feed_key, mine = keys.FEED.generation_key, keys.profile(uid).generation_key
-        versions = await asyncio.to_thread(
-            get_database().cache.versions, [keys.FEED, keys.profile(uid)]
-        )
+        versions = await self._versions(uid)
         if versions is None:
             return
         seen, self._seen = self._seen, versions
