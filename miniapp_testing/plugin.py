@@ -37,10 +37,15 @@ PHONE = {"width": 390, "height": 844}
 OpenTelegram = Callable[..., TelegramHost]
 
 
+def in_ci() -> bool:
+    """The one reading of CI, for the kit and the project's own service checks."""
+    return os.environ.get("CI", "").strip().lower() in {"true", "1", "yes"}
+
+
 def missing(what: str) -> None:
     """Skip on a laptop without the tool; fail under CI, where it must be there."""
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{what} (required under CI=true)")
+    if in_ci():
+        pytest.fail(f"{what} (required under CI)")
     pytest.skip(what)
 
 

@@ -36,6 +36,7 @@ from app.domain.ledger import books, books_balanced
 from app.domain.models import Banner, MarketItem, Transaction, TxKind, User, utcnow
 from app.domain.users import upsert_user
 from app.domain.views import UserProfile
+from miniapp_testing.plugin import in_ci
 
 # The e2e kit: the app server, Chromium and the emulated Telegram client.
 pytest_plugins = ["miniapp_testing.plugin"]
@@ -48,10 +49,6 @@ PG_HOW_TO_START = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql)
 # ---------------------------------------------------------------------------------------
 
 _service_errors: dict[str, str | None] = {}
-
-
-def in_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() in {"true", "1", "yes"}
 
 
 def require_service(name: str, check: Callable[[], object], how_to_start: str) -> None:

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import uuid
 
-import httpx
 import pytest
 
 from app.domain.db import Database
 from app.domain.users import find_by_username
-from app.telegram.signing import sign_init_data
-from tests.e2e.screen import shown_balance, wait_for_balance, wait_for_newest_note
+from tests.e2e.screen import send_points, shown_balance, wait_for_balance, wait_for_newest_note
 
 pytestmark = pytest.mark.e2e
 
@@ -25,19 +23,11 @@ def test_transfer_appears_live_in_the_other_members_feed_and_balance(app_server,
     page.goto(app_server.url + "/feed")
     page.locator("#feed-list .feed-row").first.wait_for(timeout=15_000)
     page.wait_for_timeout(2500)  # let the screen's live ticker take its first look
-    start_balance = int(page.locator("#member-balance").inner_text().replace("\u202f", ""))
+    start_balance = shown_balance(page)
 
     note = f"live {uuid.uuid4().hex[:6]}"
-    init_data = sign_init_data(
-        {"id": alice.id, "first_name": "Alice", "username": "alice"}, app_server.bot_token
-    )
-    sent = httpx.post(
-        f"{app_server.url}/api/transfers",
-        json={"to": "@bob", "amount": 3, "note": note, "idempotency_key": uuid.uuid4().hex},
-        headers={"Authorization": f"tma {init_data}"},
-        timeout=10,
-    )
-    assert sent.status_code == 200, sent.text
+    sender = {"id": alice.id, "first_name": "Alice", "username": "alice"}
+    send_points(app_server, sender, "bob", 3, note)
 
     # No reload: the new row arrives on top and the balance follows.
     first = page.locator("#feed-list .feed-row").first

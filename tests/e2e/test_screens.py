@@ -8,12 +8,9 @@ from app.domain.db import Database
 from app.domain.leaderboard import by_balance
 from app.domain.market import get_item
 from app.domain.users import find_by_username
+from tests.e2e.screen import shown_balance
 
 pytestmark = pytest.mark.e2e
-
-
-def _balance(page) -> int:
-    return int(page.locator("#member-balance").inner_text().replace("\u202f", ""))
 
 
 def _open(page, app_server, user: str, route: str, ready: str) -> None:
@@ -31,7 +28,7 @@ def test_claim_the_daily_reward_once(app_server, phone_page) -> None:
     phone_page.locator("#claim").click()
     phone_page.locator("#notice").wait_for(timeout=10_000)
     assert find_by_username(db, "erin").balance == before + 50
-    assert _balance(phone_page) == before + 50
+    assert shown_balance(phone_page) == before + 50
     assert phone_page.locator("#claim").is_disabled()
     # A reload still knows it was claimed today.
     phone_page.reload()
@@ -48,7 +45,7 @@ def test_buy_changes_stock_and_balance_on_screen(app_server, phone_page) -> None
     phone_page.locator("#notice").wait_for(timeout=10_000)
     assert get_item(db, item.id).stock == item.stock - 1
     assert find_by_username(db, "alice").balance == before - item.price
-    assert _balance(phone_page) == before - item.price
+    assert shown_balance(phone_page) == before - item.price
     assert phone_page.locator("#item-stock").inner_text() == f"{item.stock - 1} in stock"
 
 
@@ -74,7 +71,7 @@ def test_send_points_to_a_member(app_server, phone_page) -> None:
     assert "Sent 7 points to Dave Okafor" in phone_page.locator("#notice").inner_text()
     assert find_by_username(db, rich.username).balance == sender.balance - 7
     assert find_by_username(db, "dave").balance == recipient.balance + 7
-    assert _balance(phone_page) == sender.balance - 7
+    assert shown_balance(phone_page) == sender.balance - 7
     assert phone_page.locator("#send-amount").input_value() == ""
 
 
