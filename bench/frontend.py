@@ -44,9 +44,9 @@ MutationObserver callback in which the first row exists with text and a non-empt
 "painted" is a task queued from the next animation frame after that (the frame has been
 produced). Milestones in the same clock show where the time goes: redirect end, HTML
 response end, DOMContentLoaded, WebSocket created and open (a wrapper around
-window.WebSocket installed by an init script), SessionState.bind and the screen's load event
-sent (rows that stay empty since initData rides with the hydrate and the screen's events
-follow identity on the server: no page round trips are left to see), first row. A
+window.WebSocket installed by an init script), the hydrate sent (it rides in socket.io's
+CONNECT packet once React has mounted; initData goes with it, and the member and the
+screen's data come back in one delta), first row. A
 "wall" row (Python `perf_counter` from `page.goto` until the page reports the painted row)
 is printed for comparison; it includes Playwright's polling.
 
@@ -84,11 +84,10 @@ if str(ROOT) not in sys.path:  # `python bench/frontend.py` puts bench/, not the
 
 import httpx  # noqa: E402
 
+from miniapp_testing.plugin import CHROMIUM, CHROMIUM_ARGS, PHONE  # noqa: E402
 from miniapp_testing.server import AppServer  # noqa: E402
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-VIEWPORT = {"width": 390, "height": 844}
+VIEWPORT = PHONE
 TARGET_MS = 1000.0  # issue 5: first data on screen within 1 s on this machine
 STEP_TIMEOUT_MS = 30_000
 CLICK_TIMEOUT_MS = 10_000
@@ -154,8 +153,7 @@ READ_MARKS = """
     redirect_end: nav.redirectEnd || null, html_end: nav.responseEnd,
     dom_content_loaded: nav.domContentLoadedEventEnd,
     ws_created: fe.ws && fe.ws.created, ws_open: fe.ws && fe.ws.open,
-    bind_sent: sent('session_state.bind'),
-    load_sent: sent(window.__feLoadEvent),
+    hydrate_sent: sent('hydrate_and_load'),
   };
 }
 """
@@ -345,14 +343,11 @@ class Load:
     net: Transfer
 
 
-def open_screen(context: Any, url: str, selector: str, load_event: str) -> Load:
+def open_screen(context: Any, url: str, selector: str) -> Load:
     """Open `url` in a new page of `context` and wait for the first data row on screen."""
     page = context.new_page()
     try:
-        page.add_init_script(
-            f"window.__feSelector = {json.dumps(selector)};"
-            f"window.__feLoadEvent = {json.dumps(load_event)};" + PAGE_PROBE
-        )
+        page.add_init_script(f"window.__feSelector = {json.dumps(selector)};" + PAGE_PROBE)
         net = NetRecorder(context.new_cdp_session(page))
         started = time.perf_counter()
         page.goto(url, timeout=STEP_TIMEOUT_MS, wait_until="commit")
@@ -383,10 +378,29 @@ def launch_hash(server: AppServer, user: str) -> str:
     return location.split("#", 1)[1]
 
 
+def cold_screens(server: AppServer) -> dict[str, tuple[str, str]]:
+    """What is opened cold, as (url, first-data selector): Home as alice and the Feed as
+    carol, each with the launch parameters Telegram would pass."""
+    return {
+        "home cold": (server.launch_url("alice"), "#latest .feed-row"),
+        "feed cold": (f"{server.url}/feed#{launch_hash(server, 'carol')}", "#feed-list .feed-row"),
+    }
+
+
+def open_cold(browser: Any, target: tuple[str, str]) -> Load:
+    """`target` (url, selector) in a new context: empty cache and storage."""
+    context = browser.new_context(viewport=VIEWPORT)
+    try:
+        return open_screen(context, *target)
+    finally:
+        context.close()
+
+
 def measure_loads(browser: Any, server: AppServer, runs: int) -> dict[str, list[Load]]:
-    home = (server.launch_url("alice"), "#latest .feed-row", "home_state.load")
     results: dict[str, list[Load]] = defaultdict(list)
     for i in range(runs + 1):  # run 0: the server's first (cold caches), reported apart
+        screens = cold_screens(server)
+        home = screens["home cold"]
         context = browser.new_context(viewport=VIEWPORT)
         try:
             cold = open_screen(context, *home)
@@ -396,29 +410,10 @@ def measure_loads(browser: Any, server: AppServer, runs: int) -> dict[str, list[
         finally:
             context.close()
         if i:
-            feed = f"{server.url}/feed#{launch_hash(server, 'carol')}"
-            context = browser.new_context(viewport=VIEWPORT)
-            try:
-                results["feed cold"].append(
-                    open_screen(context, feed, "#feed-list .feed-row", "feed_state.load_first")
-                )
-            finally:
-                context.close()
+            results["feed cold"].append(open_cold(browser, screens["feed cold"]))
         print(f"  load run {i}/{runs}", end="\r", file=sys.stderr, flush=True)
     print(file=sys.stderr)
     return results
-
-
-def cold_screens(server: AppServer) -> dict[str, tuple[str, str, str]]:
-    """Home as alice and the Feed as carol, opened the way measure_loads opens them cold."""
-    return {
-        "home cold": (server.launch_url("alice"), "#latest .feed-row", "home_state.load"),
-        "feed cold": (
-            f"{server.url}/feed#{launch_hash(server, 'carol')}",
-            "#feed-list .feed-row",
-            "feed_state.load_first",
-        ),
-    }
 
 
 def measure_side_by_side(
@@ -431,11 +426,7 @@ def measure_side_by_side(
     for i in range(runs + 1):  # round 0 pays each server's first-open costs: not counted
         for name in names if i % 2 else names[::-1]:
             for screen, target in cold_screens(servers[name]).items():
-                context = browser.new_context(viewport=VIEWPORT)
-                try:
-                    load = open_screen(context, *target)
-                finally:
-                    context.close()
+                load = open_cold(browser, target)
                 if i:
                     out[name][screen].append(float(load.marks["painted"]))
         print(f"  side-by-side round {i}/{runs}", end="\r", file=sys.stderr, flush=True)
@@ -594,8 +585,7 @@ def mark_deltas(loads: list[Load]) -> dict[str, list[float]]:
             "dom_content_loaded",
             "ws_created",
             "ws_open",
-            "bind_sent",
-            "load_sent",
+            "hydrate_sent",
             "row",
             "painted",
         ):
@@ -611,8 +601,7 @@ MARK_LABELS = {
     "dom_content_loaded": "  DOMContentLoaded (scripts run)",
     "ws_created": "  WebSocket created (client booted)",
     "ws_open": "  WebSocket open",
-    "bind_sent": "  SessionState.bind sent (page asked)",
-    "load_sent": "  screen's load event sent (page asked)",
+    "hydrate_sent": "  hydrate sent (React mounted)",
     "row": "  first row in the DOM",
     "painted": "first data on screen (painted)",
     "wall": "  wall clock, Playwright goto -> row seen",

@@ -254,18 +254,19 @@ class Bench:
     def watch(self, balance: int, note: str) -> None:
         self.page.evaluate("([b, n]) => window.__benchWatch(b, n)", [balance, note])
 
-    def wait_watch(self, timeout_s: float) -> dict[str, Any] | None:
-        """The page's result of the current watch, or None after `timeout_s` of wall time."""
+    def wait_watch(self, timeout_s: float, failure: str) -> float:
+        """Milliseconds (in the page) until the current watch was met; CycleFailed with
+        `failure` and what the screen shows after `timeout_s` of wall time."""
         deadline = time.monotonic() + timeout_s
         while True:
             with contextlib.suppress(Exception):  # a reload in progress: ask again
                 result = self.page.evaluate("window.__benchResult || null")
                 if result:
-                    return dict(result)
+                    return round(float(result["ms"]), 1)
             if time.monotonic() > deadline:
                 with contextlib.suppress(Exception):
                     self.page.evaluate("window.__benchCancel && window.__benchCancel()")
-                return None
+                raise CycleFailed(f"{failure}, screen {self.screen_state()}")
             time.sleep(POLL_S)
 
     def wait_paused(self) -> bool:
@@ -320,27 +321,22 @@ class Bench:
         loads = self.loads
         self.watch(expected, note)
         tg.restore()
-        fresh = self.wait_watch(args.fresh_timeout)
-        cycle.reloads = self.loads - loads
-        if fresh is None:
-            raise CycleFailed(
-                f"not fresh in {args.fresh_timeout:.0f} s: want {expected} and {note!r}, "
-                f"screen {self.screen_state()}"
+        try:
+            cycle.fresh_ms = self.wait_watch(
+                args.fresh_timeout,
+                f"not fresh in {args.fresh_timeout:.0f} s: want {expected} and {note!r}",
             )
-        cycle.fresh_ms = round(float(fresh["ms"]), 1)
-        fresh_at = time.monotonic()
+            fresh_at = time.monotonic()
 
-        live_note = f"live {cycle.index} {uuid.uuid4().hex[:6]}"
-        self.watch(expected + 1, live_note)
-        self.send(sender, live_note, server_up=True)
-        live = self.wait_watch(args.live_timeout)
-        cycle.reloads = self.loads - loads
-        if live is None:
-            raise CycleFailed(
-                f"not live: the next transfer was not on screen in {args.live_timeout:.0f} s, "
-                f"screen {self.screen_state()}"
+            live_note = f"live {cycle.index} {uuid.uuid4().hex[:6]}"
+            self.watch(expected + 1, live_note)
+            self.send(sender, live_note, server_up=True)
+            cycle.live_ms = self.wait_watch(
+                args.live_timeout,
+                f"not live: the next transfer was not on screen in {args.live_timeout:.0f} s",
             )
-        cycle.live_ms = round(float(live["ms"]), 1)
+        finally:
+            cycle.reloads = self.loads - loads
 
         settle_ms = BANNER_SETTLE_MS - (time.monotonic() - fresh_at) * 1000
         if settle_ms > 0:
