@@ -185,7 +185,7 @@ class RedisBackend:
         token: str,
         lease_ms: int,
         *,
-        force: bool = True,
+        force: bool,
         ttl_s: int = GENERATION_TTL_S,
     ) -> list[int | None]:
         """Announce a write on families given as (generation key, active-writes key); their

@@ -63,8 +63,6 @@ class NearCache:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._pubsub: Any = None
-        self.losses = 0  # subscriptions lost (tests, metrics)
-        self.messages = 0
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -177,7 +175,6 @@ class NearCache:
                 self._lost()
                 if self._stop.is_set():
                     return
-                self.losses += 1
                 log.info("near cache subscription lost (%s); copies dropped", exc)
                 self._stop.wait(backoff)
                 backoff = min(backoff * 2, 1.0)
@@ -205,7 +202,6 @@ class NearCache:
                 continue
             kind = message.get("type")
             if kind == "message":
-                self.messages += 1
                 data = message["data"]
                 text = data.decode() if isinstance(data, bytes) else str(data)
                 self.drop([text.rpartition("=")[0] or text])

@@ -25,6 +25,8 @@ users_t = User.__table__
 tx_t = Transaction.__table__
 EARNING_KINDS = (TxKind.REWARD.value, TxKind.TRANSFER.value)
 PERIODS = ("all", "week")
+# Members on the Leaderboard screen: the size that is read, warmed and patched.
+TOP = 50
 
 
 def week_start(now: datetime) -> datetime:

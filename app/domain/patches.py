@@ -28,9 +28,6 @@ from app.domain.views import (
     UserProfile,
 )
 
-# The leaderboard sizes whose top is patched (the screen's and the default are both 50).
-PATCHED_TOPS = (50,)
-
 
 def _by_score(score: int, user_id: int) -> tuple[int, int]:
     # leaderboard.by_balance / standings: score descending, then id ascending.
@@ -136,16 +133,14 @@ def after_ledger_write(changed: dict[int, tuple[Any, int]], item: FeedItem) -> l
             Standings,
             lambda table: standings(table, balances),
         ),
+        # The top the screen reads (queries.board with leaderboard.TOP).
+        Patch(
+            keys.LEADERBOARD.key("top", "all", leaderboard.TOP),
+            policies.LEADERBOARD,
+            Leaderboard,
+            lambda board: top(board, leaderboard.TOP, entries),
+        ),
     ]
-    for size in PATCHED_TOPS:
-        out.append(
-            Patch(
-                keys.LEADERBOARD.key("top", "all", size),
-                policies.LEADERBOARD,
-                Leaderboard,
-                lambda board, size=size: top(board, size, entries),
-            )
-        )
     for uid, (row, balance) in changed.items():
         profile = dataclasses.replace(to_profile(row), balance=balance)
         out.append(

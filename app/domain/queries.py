@@ -27,7 +27,7 @@ from app.domain.views import (
 )
 
 BOARDS = {"all": leaderboard.by_balance, "week": leaderboard.this_week}
-BOARD_TOP = 50  # members on the Leaderboard screen
+BOARD_TOP = leaderboard.TOP
 
 
 def _cursor(cursor: Any) -> str:
