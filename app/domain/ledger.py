@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -9,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from app.domain.db import Database
 from app.domain.models import MarketItem, Transaction, TxKind, User
+from app.domain.views import FeedItem, display_name
 
 tx_t = Transaction.__table__
 
@@ -17,6 +19,56 @@ def find_by_key(session: Session, actor_id: int, key: str) -> Any | None:
     return session.execute(
         select(tx_t).where(tx_t.c.actor_id == actor_id, tx_t.c.idempotency_key == key)
     ).first()
+
+
+def _name(member: Any | None) -> str | None:
+    return display_name(member.first_name, member.last_name, member.username) if member else None
+
+
+def book(
+    s: Session,
+    *,
+    kind: TxKind,
+    amount: int,
+    actor_id: int,
+    key: str,
+    now: datetime,
+    sender: Any | None = None,
+    recipient: Any | None = None,
+    item_id: int | None = None,
+    item_title: str | None = None,
+    note: str | None = None,
+) -> FeedItem:
+    """Write one ledger row and return it as the feed would load it (feed._item), for the
+    write's cache patches: a patched entry must equal a fresh load, or the patch is
+    refused. `sender` and `recipient` are users rows read in the same transaction."""
+    tx_id = s.execute(
+        tx_t.insert()
+        .values(
+            kind=kind.value,
+            amount=amount,
+            actor_id=actor_id,
+            from_user_id=sender.id if sender else None,
+            to_user_id=recipient.id if recipient else None,
+            item_id=item_id,
+            note=note,
+            idempotency_key=key,
+            created_at=now,
+        )
+        .returning(tx_t.c.id)
+    ).scalar_one()
+    return FeedItem(
+        id=int(tx_id),
+        kind=kind.value,
+        amount=amount,
+        created_at=now.astimezone(UTC),
+        from_id=sender.id if sender else None,
+        from_name=_name(sender),
+        to_id=recipient.id if recipient else None,
+        to_name=_name(recipient),
+        item_title=item_title,
+        note=note,
+    )
 
 
 def books(db: Database) -> dict[str, int]:

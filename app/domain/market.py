@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
@@ -14,7 +14,7 @@ from app.cache.readthrough import PendingWrite
 from app.domain import patches
 from app.domain.db import Database
 from app.domain.errors import IdempotencyConflict, InsufficientBalance, NotFound, OutOfStock
-from app.domain.ledger import find_by_key
+from app.domain.ledger import book, find_by_key
 from app.domain.models import MarketItem, Purchase, Transaction, TxKind, User, utcnow
 from app.domain.validation import (
     require_id,
@@ -23,11 +23,9 @@ from app.domain.validation import (
     require_user_id,
 )
 from app.domain.views import (
-    FeedItem,
     MarketItemView,
     PurchaseResult,
     PurchaseView,
-    display_name,
 )
 
 items_t = MarketItem.__table__
@@ -135,27 +133,25 @@ def _buy(
                 raise InsufficientBalance(
                     f"Not enough points: you have {int(have):,}, this costs {price:,}."
                 )
-            tx_id = s.execute(
-                tx_t.insert()
-                .values(
-                    kind=TxKind.PURCHASE.value,
-                    amount=price,
-                    actor_id=user_id,
-                    from_user_id=user_id,
-                    item_id=item_id,
-                    note=item.title[:280],
-                    idempotency_key=key,
-                    created_at=now,
-                )
-                .returning(tx_t.c.id)
-            ).scalar_one()
+            bought = book(
+                s,
+                kind=TxKind.PURCHASE,
+                amount=price,
+                actor_id=user_id,
+                key=key,
+                now=now,
+                sender=buyer_row,
+                item_id=item_id,
+                item_title=item.title,
+                note=item.title[:280],
+            )
             purchase_id = s.execute(
                 purchases_t.insert()
                 .values(
                     user_id=user_id,
                     item_id=item_id,
                     price=price,
-                    transaction_id=tx_id,
+                    transaction_id=bought.id,
                     created_at=now,
                 )
                 .returning(purchases_t.c.id)
@@ -170,24 +166,10 @@ def _buy(
                 keys.FEED,
                 keys.LEADERBOARD,
             )
-            bought = FeedItem(
-                id=int(tx_id),
-                kind=TxKind.PURCHASE.value,
-                amount=price,
-                created_at=now.astimezone(UTC),
-                from_id=user_id,
-                from_name=display_name(
-                    buyer_row.first_name, buyer_row.last_name, buyer_row.username
-                ),
-                to_id=None,
-                to_name=None,
-                item_title=item.title,
-                note=item.title[:280],
-            )
             after = patches.after_ledger_write({user_id: (buyer_row, balance)}, bought)
             result = PurchaseResult(
                 purchase_id=int(purchase_id),
-                transaction_id=int(tx_id),
+                transaction_id=bought.id,
                 item_id=item_id,
                 title=item.title,
                 price=price,

@@ -12,10 +12,10 @@ from app.cache import keys
 from app.domain import patches
 from app.domain.db import Database
 from app.domain.errors import AlreadyClaimed, NotFound
-from app.domain.ledger import find_by_key
+from app.domain.ledger import book, find_by_key
 from app.domain.models import Transaction, TxKind, User, utcnow
 from app.domain.validation import require_user_id
-from app.domain.views import FeedItem, RewardResult, RewardStatus, display_name
+from app.domain.views import RewardResult, RewardStatus
 
 DAILY_REWARD = 50
 
@@ -71,41 +71,26 @@ def claim_daily_reward(db: Database, user_id: Any, *, now: datetime | None = Non
                 if row is None:
                     raise NotFound("Your account is not registered yet.")
                 balance = int(row.balance)
-                tx_id = s.execute(
-                    tx_t.insert()
-                    .values(
-                        kind=TxKind.REWARD.value,
-                        amount=DAILY_REWARD,
-                        actor_id=user_id,
-                        to_user_id=user_id,
-                        note="Daily reward",
-                        idempotency_key=key,
-                        created_at=now,
-                    )
-                    .returning(tx_t.c.id)
-                ).scalar_one()
+                reward = book(
+                    s,
+                    kind=TxKind.REWARD,
+                    amount=DAILY_REWARD,
+                    actor_id=user_id,
+                    key=key,
+                    now=now,
+                    recipient=row,
+                    note="Daily reward",
+                )
                 # Announced before the commit (see Cache.register).
                 write.register(
                     keys.profile(user_id), keys.history(user_id), keys.FEED, keys.LEADERBOARD
-                )
-                reward = FeedItem(
-                    id=int(tx_id),
-                    kind=TxKind.REWARD.value,
-                    amount=DAILY_REWARD,
-                    created_at=now.astimezone(UTC),
-                    from_id=None,
-                    from_name=None,
-                    to_id=user_id,
-                    to_name=display_name(row.first_name, row.last_name, row.username),
-                    item_title=None,
-                    note="Daily reward",
                 )
                 after = patches.after_ledger_write({user_id: (row, balance)}, reward)
             write.committed(after)
         except IntegrityError:
             raise already from None
     return RewardResult(
-        transaction_id=int(tx_id),
+        transaction_id=reward.id,
         amount=DAILY_REWARD,
         balance=int(balance),
         next_claim_at=next_claim_at(now),

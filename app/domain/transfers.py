@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
@@ -20,7 +20,7 @@ from app.domain.errors import (
     SelfTransfer,
     UnknownRecipient,
 )
-from app.domain.ledger import find_by_key
+from app.domain.ledger import book, find_by_key
 from app.domain.models import Transaction, TxKind, User, utcnow
 from app.domain.validation import (
     clean_note,
@@ -29,7 +29,7 @@ from app.domain.validation import (
     require_idempotency_key,
     require_user_id,
 )
-from app.domain.views import FeedItem, TransferResult, display_name
+from app.domain.views import TransferResult, display_name
 
 users_t = User.__table__
 tx_t = Transaction.__table__
@@ -117,21 +117,18 @@ def _transfer(
                 .values(balance=users_t.c.balance + amount)
                 .returning(users_t.c.balance)
             ).scalar_one()
-            tx_id = s.execute(
-                tx_t.insert()
-                .values(
-                    kind=TxKind.TRANSFER.value,
-                    amount=amount,
-                    actor_id=sender_id,
-                    from_user_id=sender_id,
-                    to_user_id=recipient_id,
-                    note=note,
-                    idempotency_key=key,
-                    created_at=now,
-                )
-                .returning(tx_t.c.id)
-            ).scalar_one()
-            rec = by_id[recipient_id]
+            sender, rec = by_id[sender_id], by_id[recipient_id]
+            sent = book(
+                s,
+                kind=TxKind.TRANSFER,
+                amount=amount,
+                actor_id=sender_id,
+                key=key,
+                now=now,
+                sender=sender,
+                recipient=rec,
+                note=note,
+            )
             # Announced before the commit, so a concurrent write's patch cannot miss it.
             write.register(
                 keys.profile(sender_id),
@@ -143,28 +140,13 @@ def _transfer(
             )
             planned = patches.after_ledger_write(
                 {
-                    sender_id: (by_id[sender_id], int(new_balance)),
+                    sender_id: (sender, int(new_balance)),
                     recipient_id: (rec, int(recipient_balance)),
                 },
-                FeedItem(
-                    id=int(tx_id),
-                    kind=TxKind.TRANSFER.value,
-                    amount=amount,
-                    created_at=now.astimezone(UTC),
-                    from_id=sender_id,
-                    from_name=display_name(
-                        by_id[sender_id].first_name,
-                        by_id[sender_id].last_name,
-                        by_id[sender_id].username,
-                    ),
-                    to_id=recipient_id,
-                    to_name=display_name(rec.first_name, rec.last_name, rec.username),
-                    item_title=None,
-                    note=note,
-                ),
+                sent,
             )
             result = TransferResult(
-                transaction_id=int(tx_id),
+                transaction_id=sent.id,
                 amount=amount,
                 recipient_id=recipient_id,
                 recipient_name=display_name(rec.first_name, rec.last_name, rec.username),
