@@ -13,7 +13,8 @@ from app.domain.db import get_database
 from app.domain.queries import warm_up
 from app.pages import PAGES
 from app.settings import get_settings
-from state.navigation import register_screen
+from state import live
+from state.navigation import reflex_route, register_screen
 
 app = rx.App(
     # The API beside Reflex on one port; then long caching for the hashed build files.
@@ -31,6 +32,8 @@ app = rx.App(
 for page in PAGES:
     app.add_page(page.render, route=page.route, title=page.title, on_load=page.load_events())
     register_screen(page.route, page.screen_events())
+    live.register(reflex_route(page.route), page.live)
+live.install(app)
 
 
 @app.register_lifespan_task

@@ -12,7 +12,11 @@ from components.live import live_ticker
 from components.nav import tab_bar
 from components.telegram import back_button, main_button
 from state.lifecycle import LifecycleState
-from state.live import INTERVAL_MS, LiveState
+from state.session import SessionState
+
+# Live data is pushed (state/live.py); this slow ticker only makes sure a tab that is
+# active is followed by the process that holds its socket.
+SAFETY_NET_MS = 60_000
 
 
 def screen(title: str, *children: rx.Component, tab: str = "", back: str = "") -> rx.Component:
@@ -37,7 +41,9 @@ def screen(title: str, *children: rx.Component, tab: str = "", back: str = "") -
         back_button(back) if back else rx.fragment(),
         # Screens render inside the session gate: only a verified member's tab ticks,
         # and only while the Mini App is active (not minimized).
-        live_ticker(interval=INTERVAL_MS, active=LifecycleState.active, on_tick=LiveState.tick),
+        live_ticker(
+            interval=SAFETY_NET_MS, active=LifecycleState.active, on_tick=SessionState.keep_live
+        ),
     )
 
 

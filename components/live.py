@@ -1,4 +1,4 @@
-"""LiveTicker (assets/live_ticker.jsx): a heartbeat that lets the server push fresh data."""
+"""LiveTicker (assets/live_ticker.jsx): a slow heartbeat while the Mini App is active."""
 
 from __future__ import annotations
 

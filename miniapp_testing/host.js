@@ -19,6 +19,7 @@
   // What the app sent to its server (Reflex's instrumentation hook), so a test can show
   // that a minimized app stays quiet.
   host.sent = [];
+  host.received = [];
   host.socket = [];
   // Hooks the app may have installed itself (reflex-otel) keep working.
   const previous = window.__reflex_otel || {};
@@ -102,6 +103,12 @@
       super(target, protocols);
       host.sockets.add(this);
       this.addEventListener("close", () => host.sockets.delete(this));
+      // What the server sent this page (state updates, pushes), as it arrived.
+      this.addEventListener("message", (event) => {
+        if (!this.stalled && typeof event.data === "string") {
+          host.received.push({ at: Date.now(), data: event.data });
+        }
+      });
     }
     // A stalled socket (a phone that slept behind a NAT that forgot it) stays open and
     // silently loses every frame, both ways.

@@ -198,6 +198,38 @@ class TelegramHost:
             timeout=timeout_ms,
         )
 
+    def received(self, since_ms: float = 0) -> list[dict[str, Any]]:
+        """The state updates the server sent the page since a `now_ms()`, each a delta
+        (state name -> {var: value}); var names lose Reflex's field suffix."""
+        frames = self.page.evaluate(
+            "(since) => window.__tgHost.received.filter((f) => f.at >= since)", since_ms
+        )
+        updates = []
+        for frame in frames:
+            text = frame["data"]
+            # socket.io: "42<namespace>,<json array>" is an event: ["event", update].
+            if not text.startswith("42"):
+                continue
+            body = text[2:]
+            if body.startswith("/"):
+                body = body.partition(",")[2]
+            try:
+                name, *args = json.loads(body)
+            except ValueError:
+                continue
+            if name != "event" or not args or not isinstance(args[0], dict):
+                continue
+            delta = args[0].get("delta") or {}
+            updates.append(
+                {
+                    state.rpartition(".")[2]: {
+                        var.removesuffix("_rx_state_"): value for var, value in fields.items()
+                    }
+                    for state, fields in delta.items()
+                }
+            )
+        return updates
+
     def socket_history(self, since_ms: float = 0) -> list[dict[str, Any]]:
         """The app's socket connects and disconnects (with the reason) since a `now_ms()`."""
         history = self.page.evaluate("window.__tgHost.socket")

@@ -8,9 +8,11 @@ from typing import Any
 
 import reflex as rx
 
-from app.domain import feed, queries, rewards
+from app.cache import keys
+from app.domain import queries, rewards
 from app.domain.errors import DomainError
-from state.feed import FeedRow, to_row
+from state import live
+from state.feed import FeedRow, first_page
 from state.haptics import haptic
 from state.member import member_id, set_balance
 from state.services import call
@@ -30,8 +32,8 @@ class BannerCard:
 async def _latest() -> list[FeedRow]:
     # The head of the Feed screen's first page: one cache entry (and one reload after a
     # write) serves both screens.
-    page = await call(queries.feed_page, None, feed.DEFAULT_PAGE)
-    return [to_row(i) for i in page.items[:LATEST]]
+    rows, _ = await first_page()
+    return rows[:LATEST]
 
 
 class HomeState(rx.State):
@@ -90,3 +92,11 @@ class HomeState(rx.State):
         finally:
             self.claiming = False
         yield haptic("error" if self.error else "success")
+
+
+async def _pushed_latest(_: str) -> live.Values:
+    return {HomeState: {"latest": await _latest()}}
+
+
+# Home's latest rows: the same for every member on Home.
+HOME_LATEST = live.Broadcast("home", (keys.FEED,), _pushed_latest)

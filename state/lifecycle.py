@@ -1,11 +1,11 @@
 """The Telegram lifecycle as the server sees it: active or not, the viewport, theme, insets.
 
 components/telegram.py forwards the client's events here. While the Mini App is
-deactivated (minimized, or the page hidden on clients before Bot API 8.0) the live ticker
-stops, so that tab costs the server nothing. On activation the visible screen refreshes:
-its load events run again (cheap, from the cache within TTL), and the live ticker carries
-on from there. The reply carries the client's nonce back, which tells the
-bridge that the socket is live again.
+deactivated (minimized, or the page hidden on clients before Bot API 8.0) nothing is
+pushed to the tab (state/live.py) and its safety-net ticker stops, so it costs the server
+nothing. On activation the visible screen refreshes: its load events run again (cheap,
+from the cache within TTL), and the pushes resume from there. The reply carries the
+client's nonce back, which tells the bridge that the socket is live again.
 
 Every argument comes from the browser, so every handler accepts anything and keeps only
 what it can use.
@@ -18,7 +18,7 @@ from typing import Any
 
 import reflex as rx
 
-from state.live import LiveState
+from state import live
 from state.services import text_arg
 from state.session import SessionState
 
@@ -54,7 +54,7 @@ class LifecycleState(rx.State):
     _content_safe_area: dict[str, int] = {}
 
     @rx.event
-    def ready(self, info: Any) -> None:
+    async def ready(self, info: Any) -> None:
         info = info if isinstance(info, dict) else {}
         self._version = text_arg(info.get("version"), 8)
         self._platform = text_arg(info.get("platform"), 32)
@@ -64,19 +64,21 @@ class LifecycleState(rx.State):
         self._set_viewport(info.get("viewport"))
         self._safe_area = _insets(info.get("safe_area"))
         self._content_safe_area = _insets(info.get("content_safe_area"))
+        if not self.active:
+            await live.pause(self)
 
     @rx.event
     async def activated(self, nonce: Any) -> list[Any]:
         self.active = True
         self.resumed = text_arg(nonce, 40)
-        # Identity and the visible screen again, which reloads what changed while minimized;
-        # the live ticker takes over from this point rather than reload it a second time.
-        await (await self.get_state(LiveState)).mark_seen()
+        # Identity and the visible screen again, which reloads what changed while
+        # minimized; pushes resume from there.
         return [SessionState.refresh]
 
     @rx.event
-    def deactivated(self) -> None:
+    async def deactivated(self) -> None:
         self.active = False
+        await live.pause(self)
 
     @rx.event
     def viewport_changed(self, viewport: Any) -> None:

@@ -1,56 +1,351 @@
-"""Live data: while a screen is open, new feed items and my balance arrive by themselves.
+"""Live data, pushed: a write anywhere reaches the open screens that show it.
 
-The page's LiveTicker asks every 2 s; the answer costs one read of generation counters,
-which every write in app/domain bumps (through Redis, so across processes and machines).
-Only when the feed or my own data changed does anything reload, from the cache.
+Every write bumps the cache generations of what it changed, and every process hears those
+bumps through Redis pub/sub (app/cache/changes.py). Each process then pushes to its own
+connected tabs, and only to those whose screen shows what changed:
+
+- Data every member sees alike (the feed head, Home's latest rows, the leaderboard, the
+  market's stock) is a `Broadcast`: read once per process from the cache and sent as one
+  Reflex delta to a socket.io room of the tabs on that screen. No tab state is loaded or
+  saved for it, so its cost does not grow with a tab's state; a tab only receives bytes.
+  The tab's stored copy of those vars is what its last load saw, and every load assigns
+  them afresh, so nothing is sent from a stale copy.
+- A member's own data (balance, history, purchases) changes only for the members a write
+  touched: their tabs on this process get their screen reloaded through their own Reflex
+  state (`refresh_tab`), one task per tab, so a slow tab holds up nobody.
+- A tab that holds more than the shared value (a Feed scrolled past its first page) owns
+  that broadcast instead: it gets its own refresh, not the room's delta.
+
+Pushes are coalesced: the first change after a quiet spell goes out at once, later ones at
+most every `interval_s` per process (so at most about one push per tab per interval). A
+minimized tab has left its rooms (`pause`) and receives nothing; on `activated` it loads
+its screen again and follows anew. A screen that shows nothing live costs nothing.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import reflex as rx
+from reflex.istate.manager.token import BaseStateToken
+from reflex.state import StateUpdate
+from reflex_base.constants.state import FIELD_MARKER
 
-from app.cache import keys
-from app.domain.db import get_database
-from state.feed import FeedState
-from state.home import HomeState
-from state.member import member_id
-from state.session import SessionState
+from app.cache import get_backend
+from app.cache.backends import MemoryBackend, RedisBackend
+from app.cache.changes import Changes, listen_redis
+from app.cache.keys import Family
 
-INTERVAL_MS = 2000
+logger = logging.getLogger(__name__)
+
+# The values a broadcast sends: state class -> {var name: value}.
+Values = dict[type[rx.State], dict[str, Any]]
 
 
-class LiveState(rx.State):
-    # Backend-only: what this tab has seen, so a tick reloads only what changed.
-    _seen: dict[str, int] = {}
+@dataclass(frozen=True)
+class Broadcast:
+    """Data that every tab on a screen sees alike, pushed to all of them as one delta."""
 
-    async def _versions(self, uid: int) -> dict[str, int] | None:
-        families = [keys.FEED, keys.profile(uid)]
-        return await asyncio.to_thread(get_database().cache.versions, families)
+    name: str
+    families: tuple[Family, ...]  # the changes that make it stale
+    # The value for one variant (`arg`: an item id, a board period; "" when there is one).
+    read: Callable[[str], Awaitable[Values]]
+    # Which variant a tab shows, read from its state.
+    arg: Callable[[rx.State], Awaitable[str]] | None = None
+    # A tab that holds more than the shared value takes it over (see module doc) and gets
+    # `refresh` run in its own state instead of the room's delta.
+    owned: Callable[[rx.State], Awaitable[bool]] | None = None
+    refresh: Callable[[rx.State], Awaitable[None]] | None = None
 
-    async def mark_seen(self) -> None:
-        """Before a screen reloads everything (a resume): what changes after this point is
-        the next tick's to fetch; what changed before it, the reload's."""
-        uid = await member_id(self)
-        if uid is not None and (versions := await self._versions(uid)) is not None:
-            self._seen = versions
+    @property
+    def tags(self) -> set[str]:
+        return {f.tag for f in self.families}
 
-    @rx.event
-    async def tick(self) -> None:
-        uid = await member_id(self)
-        if uid is None:
+    def room(self, arg: str) -> str:
+        return f"live:{self.name}:{arg}"
+
+
+@dataclass
+class Tab:
+    """What this process knows of one connected tab (by socket id)."""
+
+    token: str
+    member: int
+    route: str
+    owned: tuple[Broadcast, ...] = ()
+    active: bool = True
+
+
+# Route as Reflex names it ("/index", "/market/[item_id]") -> what its screen shows live.
+LIVE: dict[str, tuple[Broadcast, ...]] = {}
+# Reloads one tab's screen for its member (state/session.py registers it).
+_refresh_member: list[Callable[[rx.State, str], Awaitable[None]]] = []
+
+INTERVAL_S = 0.75  # at most one push per tab per interval: p95 of write-to-screen < 1 s
+GATHER_S = 0.02  # the first change after a quiet spell waits this long for its siblings
+MAX_TAB_TASKS = 32  # per-tab pushes running at once, per process
+
+
+def register(route: str, broadcasts: Sequence[Broadcast]) -> None:
+    LIVE[route] = tuple(broadcasts)
+
+
+def on_member_change(fn: Callable[[rx.State, str], Awaitable[None]]) -> None:
+    _refresh_member[:] = [fn]
+
+
+def delta(values: Values) -> dict[str, dict[str, Any]]:
+    """A Reflex delta setting these vars, as the page applies it."""
+    out: dict[str, dict[str, Any]] = {}
+    for cls, fields in values.items():
+        out[cls.get_full_name()] = {name + FIELD_MARKER: value for name, value in fields.items()}
+    return out
+
+
+class LiveHub:
+    """One per process: the tabs connected here, their rooms, and the push loop."""
+
+    def __init__(self, app: rx.App, interval_s: float = INTERVAL_S) -> None:
+        self.app = app
+        self.interval_s = interval_s
+        self.tabs: dict[str, Tab] = {}
+        self.variants: dict[str, tuple[Broadcast, str]] = {}  # room -> its broadcast, arg
+        self.pushes = 0  # deltas sent to rooms, and tabs refreshed
+        self._pending = Changes()
+        self._wake = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._last_flush = 0.0
+        self._slots = asyncio.Semaphore(MAX_TAB_TASKS)
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    # -- what tabs follow ---------------------------------------------------------------
+
+    @property
+    def _namespace(self) -> str:
+        namespace = self.app.event_namespace
+        return namespace.namespace if namespace is not None else "/_event"
+
+    async def place(self, sid: str, tab: Tab, rooms: dict[str, tuple[Broadcast, str]]) -> None:
+        """The tab `sid` shows `rooms` from now on (and nothing it showed before)."""
+        sio = self.app.sio
+        if sio is None:
             return
-        feed_key, mine = keys.FEED.generation_key, keys.profile(uid).generation_key
-        versions = await self._versions(uid)
-        if versions is None:
+        ns = self._namespace
+        current = {r for r in sio.rooms(sid, ns) if isinstance(r, str) and r.startswith("live:")}
+        for room in current - rooms.keys():
+            await sio.leave_room(sid, room, ns)
+        for room, variant in rooms.items():
+            self.variants[room] = variant
+            if room not in current:
+                await sio.enter_room(sid, room, ns)
+        self.tabs[sid] = tab
+
+    async def pause(self, sid: str) -> None:
+        """Minimized: leave every room; nothing is pushed until the tab follows again."""
+        tab = self.tabs.get(sid)
+        if tab is not None:
+            tab.active = False
+        # Kept when unknown too: a later load of this tab must not follow while minimized.
+        await self.place(sid, tab or Tab("", 0, "", active=False), {})
+
+    # -- hearing changes ----------------------------------------------------------------
+
+    def notify(self, changes: Changes) -> None:
+        """From any thread (the in-process backend calls it from the writer's thread)."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
             return
-        seen, self._seen = self._seen, versions
-        if not seen:
-            return  # the first look: the screen loaded fresh data already
-        epoch_changed = seen.get(keys.EPOCH_KEY) != versions[keys.EPOCH_KEY]
-        if epoch_changed or seen.get(feed_key) != versions[feed_key]:
-            await (await self.get_state(FeedState)).refresh_top()
-            await (await self.get_state(HomeState)).refresh_latest()
-        if epoch_changed or seen.get(mine) != versions[mine]:
-            await (await self.get_state(SessionState))._refresh_profile()
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            self._add(changes)
+        else:
+            loop.call_soon_threadsafe(self._add, changes)
+
+    def _add(self, changes: Changes) -> None:
+        self._pending.merge(changes)
+        self._wake.set()
+
+    def _memory_listener(self, keys: list[str]) -> None:
+        batch = Changes()
+        for key in keys:
+            batch.add_key(key)
+        self.notify(batch)
+
+    async def run(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        backend = get_backend()
+        listener: asyncio.Task[None] | None = None
+        if isinstance(backend, RedisBackend):
+            listener = asyncio.create_task(listen_redis(backend.url, self.notify))
+        elif isinstance(backend, MemoryBackend):
+            backend.listeners.append(self._memory_listener)
+        try:
+            while True:
+                await self._wake.wait()
+                # Leading edge after a quiet spell, then at most one flush per interval.
+                wait = max(GATHER_S, self._last_flush + self.interval_s - time.monotonic())
+                await asyncio.sleep(wait)
+                self._wake.clear()
+                changes, self._pending = self._pending, Changes()
+                self._last_flush = time.monotonic()
+                try:
+                    await self.flush(changes)
+                except Exception:
+                    logger.exception("live push failed")
+        finally:
+            if listener is not None:
+                listener.cancel()
+                with contextlib.suppress(BaseException):
+                    await listener
+            if isinstance(backend, MemoryBackend):
+                with contextlib.suppress(ValueError):
+                    backend.listeners.remove(self._memory_listener)
+
+    # -- pushing ------------------------------------------------------------------------
+
+    async def flush(self, changes: Changes) -> None:
+        if not changes:
+            return
+        sio = self.app.sio
+        if sio is None:
+            return
+        ns = self._namespace
+        self._forget_gone(ns)
+        for room, (broadcast, arg) in list(self.variants.items()):
+            if not changes.touches(broadcast.tags):
+                continue
+            if not any(True for _ in sio.manager.get_participants(ns, room)):
+                del self.variants[room]  # nobody shows it any more
+                continue
+            try:
+                values = await broadcast.read(arg)
+            except Exception:
+                logger.exception("live read %s failed", room)
+                continue
+            await sio.emit("event", StateUpdate(delta=delta(values)), to=room, namespace=ns)
+            self.pushes += 1
+        for tab in list(self.tabs.values()):
+            if not tab.active or not tab.member:
+                continue
+            mine = changes.everything or tab.member in changes.members
+            owned = [b for b in tab.owned if changes.touches(b.tags)]
+            if mine or owned:
+                self._spawn(self._refresh_tab(tab, mine, owned))
+
+    def _forget_gone(self, ns: str) -> None:
+        sio = self.app.sio
+        if sio is None:
+            return
+        for sid in [s for s in self.tabs if not sio.manager.is_connected(s, ns)]:
+            del self.tabs[sid]
+
+    def _spawn(self, coro: Awaitable[None]) -> None:
+        async def bounded() -> None:
+            async with self._slots:
+                await coro
+
+        task = asyncio.create_task(bounded())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _refresh_tab(self, tab: Tab, mine: bool, owned: list[Broadcast]) -> None:
+        """Reload what one tab shows of its member's data, in its own state (lock, load,
+        save, delta), as an event would."""
+        from state.session import SessionState  # session imports this module
+
+        try:
+            async with self.app.modify_state(
+                BaseStateToken(ident=tab.token, cls=SessionState)
+            ) as state:
+                if mine and _refresh_member:
+                    await _refresh_member[0](state, tab.route)
+                for broadcast in owned:
+                    if broadcast.refresh is not None:
+                        await broadcast.refresh(state)
+            self.pushes += 1
+        except Exception:
+            logger.warning("live refresh of a tab failed", exc_info=True)
+
+
+_hub: list[LiveHub] = []
+
+
+def hub() -> LiveHub | None:
+    return _hub[0] if _hub else None
+
+
+def install(app: rx.App) -> None:
+    """Start this process's hub with the app (app.py)."""
+
+    async def live_pushes(app: rx.App) -> None:
+        current = LiveHub(app)
+        _hub[:] = [current]
+        try:
+            await current.run()
+        finally:
+            _hub.clear()
+
+    app.register_lifespan_task(live_pushes)
+
+
+async def follow(state: rx.State, route: str, member: int, *, resume: bool = False) -> None:
+    """After a tab's screen loaded (inside its event, on the process that holds its socket):
+    push to it what that screen shows live from now on. `resume`: it was just activated."""
+    current = hub()
+    if current is None:
+        return
+    session = state.router.session
+    sid, token = session.session_id, session.client_token
+    if not sid:
+        return
+    known = current.tabs.get(sid)
+    active = resume or known is None or known.active
+    if not member or not active:
+        await current.pause(sid)
+        return
+    rooms: dict[str, tuple[Broadcast, str]] = {}
+    owned: list[Broadcast] = []
+    for broadcast in LIVE.get(route, ()):
+        if broadcast.owned is not None and await broadcast.owned(state):
+            owned.append(broadcast)
+            continue
+        arg = await broadcast.arg(state) if broadcast.arg is not None else ""
+        rooms[broadcast.room(arg)] = (broadcast, arg)
+    await current.place(sid, Tab(token, member, route, tuple(owned)), rooms)
+
+
+async def take_over(state: rx.State, broadcast: Broadcast) -> None:
+    """This tab now holds more than `broadcast` sends (see Broadcast.owned): from here on it
+    gets its own refresh instead of the room's delta."""
+    current = hub()
+    sid = state.router.session.session_id
+    if current is None or current.app.sio is None or (tab := current.tabs.get(sid)) is None:
+        return
+    if broadcast not in tab.owned:
+        tab.owned = (*tab.owned, broadcast)
+    ns = current._namespace
+    for room in current.app.sio.rooms(sid, ns):
+        if isinstance(room, str) and room.startswith(broadcast.room("")):
+            await current.app.sio.leave_room(sid, room, ns)
+
+
+def following(state: rx.State) -> bool:
+    """Whether this process pushes to this tab (the slow safety net asks)."""
+    current = hub()
+    tab = current.tabs.get(state.router.session.session_id) if current is not None else None
+    return current is None or (tab is not None and tab.active and bool(tab.member))
+
+
+async def pause(state: rx.State) -> None:
+    current = hub()
+    if current is not None and (sid := state.router.session.session_id):
+        await current.pause(sid)

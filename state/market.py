@@ -9,9 +9,11 @@ from typing import Any
 
 import reflex as rx
 
+from app.cache import keys
 from app.domain import market, queries
 from app.domain.errors import DomainError
 from app.domain.views import MarketItemView
+from state import live
 from state.formatting import points
 from state.haptics import haptic
 from state.member import member_id, set_balance
@@ -104,3 +106,22 @@ class MarketState(rx.State):
         with contextlib.suppress(DomainError):  # the item was withdrawn meanwhile
             self.item = _card(await call(queries.market_item, item_id))
         yield haptic("error" if self.error else "success")
+
+
+async def _grid(_: str) -> live.Values:
+    items = await call(queries.market_items)
+    return {MarketState: {"items": [_card(i) for i in items]}}
+
+
+async def _item(item_id: str) -> live.Values:
+    return {MarketState: {"item": _card(await call(queries.market_item, item_id))}}
+
+
+async def _item_id(state: rx.State) -> str:
+    item = (await state.get_state(MarketState)).item
+    return str(item.id) if item is not None else ""
+
+
+# The grid (prices, stock) and one item's page: the same for everyone who has them open.
+MARKET_GRID = live.Broadcast("market", (keys.MARKET,), _grid)
+MARKET_ITEM = live.Broadcast("item", (keys.MARKET,), _item, arg=_item_id)

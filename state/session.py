@@ -18,6 +18,7 @@ from app.domain.users import upsert_user
 from app.settings import get_settings
 from app.telegram.identity import authenticate, is_admin
 from app.telegram.init_data import InitDataError
+from state import live
 from state.formatting import points
 from state.navigation import fill_screen, recall_screen, remember_screen
 from state.services import call
@@ -77,15 +78,32 @@ class SessionState(rx.State):
 
     @rx.event
     async def refresh(self) -> Any:
-        """Back from the background: identity again (initData may have expired), then
-        the visible screen's events; the member stays on the screen they are on."""
+        """Back from the background (`activated`): identity again (initData may have
+        expired), then the visible screen's events, and its live pushes resume; the
+        member stays on the screen they are on."""
         if self.launch and await self._verify(self.launch, quiet=True):
-            return await fill_screen(self, self.router.route_id)
+            return await self._show(resume=True)
         return rx.call_script(READ_INIT_DATA, callback=SessionState.bind)
+
+    @rx.event
+    async def keep_live(self) -> Any:
+        """The slow safety net (components/live.py, while active): a tab that this process
+        does not push to (a lost subscription, a missed activation) loads its screen again
+        and follows it. Otherwise it costs one small event and changes nothing."""
+        if not self._user_id or live.following(self):
+            return None
+        return await self.refresh()
 
     async def _enter(self) -> Any:
         redirect = await self._follow_screen()
-        return redirect or await fill_screen(self, self.router.route_id)
+        return redirect or await self._show()
+
+    async def _show(self, *, resume: bool = False) -> list[Any]:
+        """Fill the visible screen, then push to this tab what it shows live."""
+        route = self.router.route_id
+        rest = await fill_screen(self, route)
+        await live.follow(self, route, self._user_id, resume=resume)
+        return rest
 
     async def ensure_bound(self) -> int | None:
         """The member, binding first from the tab's kept initData if this state is new."""
@@ -159,3 +177,14 @@ class SessionState(rx.State):
         self.name = self.initials = self.username = ""
         self.balance = 0
         self.is_admin = False
+
+
+async def refresh_tab(state: rx.State, route: str) -> None:
+    """A write changed this member's own data: their balance and the screen's own data
+    again, in the tab's state (state/live.py runs it, not an event)."""
+    session = await state.get_state(SessionState)
+    await session._refresh_profile()
+    await fill_screen(session, route)
+
+
+live.on_member_change(refresh_tab)

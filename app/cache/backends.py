@@ -283,6 +283,9 @@ class MemoryBackend:
         self._lock = threading.Lock()
         self._values: dict[str, tuple[bytes, float]] = {}
         self._hashes: dict[str, dict[str, bytes]] = {}
+        # Told the counter keys of every bump, after it (what Redis publishes on INVAL_CHANNEL;
+        # the live pushes of state/live.py listen here when there is no Redis).
+        self.listeners: list[Callable[[list[str]], None]] = []
 
     def _get(self, key: str) -> bytes | None:
         item = self._values.get(key)
@@ -310,6 +313,8 @@ class MemoryBackend:
                 current = self._get(key)
                 start = int(current) if current is not None else secrets.randbits(48)
                 self._values[key] = (str(start + 1).encode(), self._clock() + ttl_s)
+        for listener in list(self.listeners):
+            listener(keys)
 
     def incr(self, key: str, ttl_s: int = GENERATION_TTL_S) -> int:
         self.bump([key], ttl_s)

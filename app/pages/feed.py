@@ -9,10 +9,13 @@ from components.feed_list import feed_row
 from components.layout import error_message, loaded_list, screen
 from components.scroll import scroll_sentinel
 from components.session_gate import member_header
-from state.feed import FeedState
+from state.feed import FEED_HEAD, FeedState
 
 
 def feed_page() -> rx.Component:
+    # An expression, not a computed var: the cursor also arrives in pushes (FEED_HEAD),
+    # which carry plain vars only.
+    has_more = FeedState.cursor != ""
     return screen(
         "Community feed",
         member_header(),
@@ -28,10 +31,10 @@ def feed_page() -> rx.Component:
         # Infinite scroll: the sentinel below the rows asks for the next page as it comes
         # into view; the button stays for keyboards and for browsers without observers.
         scroll_sentinel(
-            FeedState.load_more(FeedState.cursor), enabled=FeedState.has_more & ~FeedState.loading
+            FeedState.load_more(FeedState.cursor), enabled=has_more & ~FeedState.loading
         ),
         rx.cond(
-            FeedState.has_more,
+            has_more,
             rx.button(
                 "Load more",
                 on_click=FeedState.load_more(FeedState.cursor),
@@ -46,4 +49,4 @@ def feed_page() -> rx.Component:
     )
 
 
-PAGE = Page("/feed", "Feed", feed_page, on_ready=(FeedState.load_first,))
+PAGE = Page("/feed", "Feed", feed_page, on_ready=(FeedState.load_first,), live=(FEED_HEAD,))

@@ -8,7 +8,7 @@ from app.pages.registry import Page
 from components.feed_list import feed_row
 from components.layout import error_message, loaded_list, notice, primary_button, screen
 from components.session_gate import member_header
-from state.home import BannerCard, HomeState
+from state.home import HOME_LATEST, BannerCard, HomeState
 
 
 def banner_card(banner: BannerCard) -> rx.Component:
@@ -53,4 +53,4 @@ def home() -> rx.Component:
     )
 
 
-PAGE = Page("/", "Community", home, on_ready=(HomeState.load,))
+PAGE = Page("/", "Community", home, on_ready=(HomeState.load,), live=(HOME_LATEST,))

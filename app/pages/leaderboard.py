@@ -6,7 +6,7 @@ import reflex as rx
 
 from app.pages.registry import Page
 from components.layout import error_message, loaded_list, screen
-from state.leaderboard import LeaderboardState, LeaderRow
+from state.leaderboard import BOARD_TOP, LeaderboardState, LeaderRow
 
 
 def leader_row(row: LeaderRow) -> rx.Component:
@@ -15,7 +15,7 @@ def leader_row(row: LeaderRow) -> rx.Component:
         rx.box(row.initials, class_name="avatar small"),
         rx.text(row.name, class_name="leader-name"),
         rx.text(row.score, class_name="leader-score"),
-        class_name=rx.cond(row.mine, "leader-row mine", "leader-row"),
+        class_name=rx.cond(row.user_id == LeaderboardState.me_id, "leader-row mine", "leader-row"),
         align="center",
         width="100%",
     )
@@ -42,7 +42,10 @@ def leaderboard() -> rx.Component:
             skeleton_rows=8,
         ),
         rx.cond(
-            LeaderboardState.me & ~LeaderboardState.me_in_top,
+            # Pinned below when my rank is past the rows shown (the top is pushed, so this
+            # is decided on the page, not in the state).
+            LeaderboardState.me
+            & (LeaderboardState.me.to(LeaderRow).rank > LeaderboardState.rows.length()),
             rx.box(
                 leader_row(LeaderboardState.me.to(LeaderRow)), class_name="pinned", id="my-rank"
             ),
@@ -51,4 +54,10 @@ def leaderboard() -> rx.Component:
     )
 
 
-PAGE = Page("/leaderboard", "Leaderboard", leaderboard, on_ready=(LeaderboardState.load,))
+PAGE = Page(
+    "/leaderboard",
+    "Leaderboard",
+    leaderboard,
+    on_ready=(LeaderboardState.load,),
+    live=(BOARD_TOP,),
+)

@@ -8,7 +8,7 @@ from app.pages.registry import Page
 from components.feed_list import feed_skeleton
 from components.layout import error_message, main_action, notice, screen
 from components.session_gate import member_header
-from state.market import ItemCard, MarketState
+from state.market import MARKET_GRID, MARKET_ITEM, ItemCard, MarketState
 
 
 def item_card(item: ItemCard) -> rx.Component:
@@ -81,7 +81,13 @@ def item_page() -> rx.Component:
     )
 
 
-GRID = Page("/market", "Market", market_grid, on_ready=(MarketState.load,))
+GRID = Page("/market", "Market", market_grid, on_ready=(MarketState.load,), live=(MARKET_GRID,))
 # The item comes from the route: on_load carries this page's parameters (an on_mount
 # after client-side navigation may still carry the previous page's).
-ITEM = Page("/market/[item_id]", "Item", item_page, on_load=(MarketState.open_item,))
+ITEM = Page(
+    "/market/[item_id]",
+    "Item",
+    item_page,
+    on_load=(MarketState.open_item,),
+    live=(MARKET_ITEM,),
+)

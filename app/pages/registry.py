@@ -16,6 +16,7 @@ import reflex as rx
 
 from components.session_gate import session_gate
 from components.telegram import telegram_bridge
+from state.live import Broadcast
 from state.session import SessionState
 
 
@@ -29,6 +30,10 @@ class Page:
     # member's own data. Both run with this page's route parameters.
     on_load: Sequence[Any] = field(default_factory=tuple)
     on_ready: Sequence[Any] = field(default_factory=tuple)
+    # What the screen shows that every member sees alike, pushed to it after writes
+    # (state/live.py). The member's own data (balance, history) is pushed to the member's
+    # tabs by reloading the screen's events, whatever is listed here.
+    live: Sequence[Broadcast] = field(default_factory=tuple)
 
     def screen_events(self) -> list[Any]:
         """What fills this screen once the member is known: SessionState runs them after

@@ -35,18 +35,14 @@ def test_minimized_app_goes_quiet_and_catches_up_on_restore(
 ) -> None:
     tg = telegram(member("bob"), platform="android", version=version)
     tg.open("/feed", wait_for="#feed-list .feed-row")
-    tg.wait_for_sent("live_state.tick")  # the live ticker's first look
     start = shown_balance(tg.page)
 
     tg.minimize()
     tg.page.locator(".screen[data-active='false']").wait_for()  # the server heard it
-    since = tg.now_ms()
     note = f"while minimized {uuid.uuid4().hex[:6]}"
     send_points(miniapp, member("alice"), "bob", 3, note)
-    tg.page.wait_for_timeout(4500)
-    # Paused: not one live tick in 4.5 s, and the screen still shows the old balance.
-    assert tg.sent_events(since, name_contains="tick") == [], how
-    assert shown_balance(tg.page) == start
+    # That nothing reaches the page meanwhile is test_live's
+    # test_minimized_member_receives_nothing_until_restored.
 
     tg.restore()
     wait_for_newest_note(tg, note)
@@ -88,7 +84,6 @@ def test_backend_killed_while_minimized_resumes_same_member_screen_and_inputs(
 def test_offline_while_minimized_recovers_when_back_online(telegram, member, miniapp) -> None:
     tg = telegram(member("erin"), platform="android")
     tg.open("/feed", wait_for="#feed-list .feed-row")
-    tg.wait_for_sent("live_state.tick")  # the live ticker's first look
     start = shown_balance(tg.page)
     tg.minimize()
     since = tg.now_ms()
@@ -151,7 +146,6 @@ def test_connection_that_died_silently_while_minimized_is_replaced(
     gets through. The resume gets no answer while HTTP does, so the page starts over."""
     tg = telegram(member("carol"), platform="android")
     tg.open("/feed", wait_for="#feed-list .feed-row")
-    tg.wait_for_sent("live_state.tick")  # the live ticker's first look
     start = shown_balance(tg.page)
     tg.minimize()
     tg.page.locator(".screen[data-active='false']").wait_for()
