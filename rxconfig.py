@@ -1,11 +1,16 @@
 """Reflex configuration: everything environment-specific comes from app.settings."""
 
+import os
+
 import reflex as rx
 
 from app.frontend_plugins import RadixThemes
 from app.settings import get_settings
 
 _settings = get_settings()
+if _settings.redis_url:
+    # Read by `reflex run --env prod` when it starts granian (GRANIAN_WORKERS wins if set).
+    os.environ.setdefault("GRANIAN_WORKERS", str(_settings.workers))
 
 config = rx.Config(
     app_name="app",

@@ -100,10 +100,24 @@ def on_member_change(fn: Callable[[rx.State, str], Awaitable[None]]) -> None:
     _refresh_member[:] = [fn]
 
 
+class NotPushable(TypeError):
+    pass
+
+
 def delta(values: Values) -> dict[str, dict[str, Any]]:
-    """A Reflex delta setting these vars, as the page applies it."""
+    """A Reflex delta setting these vars, as the page applies it.
+
+    Only plain vars of the class itself: a computed var is worked out from the state on
+    the server, which a broadcast never loads, so one that depends on a pushed var would
+    be left stale on the page (write the page with an expression instead).
+    """
     out: dict[str, dict[str, Any]] = {}
     for cls, fields in values.items():
+        for name in fields:
+            if name not in cls.base_vars or name.startswith("_"):
+                raise NotPushable(f"{cls.__name__}.{name} is not a plain var of the page")
+            if cls._var_dependencies.get(name):
+                raise NotPushable(f"computed vars depend on {cls.__name__}.{name}")
         out[cls.get_full_name()] = {name + FIELD_MARKER: value for name, value in fields.items()}
     return out
 
