@@ -313,7 +313,8 @@ def install(app: rx.App) -> None:
 
 async def follow(state: rx.State, route: str, member: int, *, resume: bool = False) -> None:
     """After a tab's screen loaded (inside its event, on the process that holds its socket):
-    push to it what that screen shows live from now on. `resume`: it was just activated."""
+    push to it what that screen shows live from now on, unless it is minimized. `resume`:
+    it was just activated."""
     current = hub()
     if current is None:
         return
@@ -321,9 +322,13 @@ async def follow(state: rx.State, route: str, member: int, *, resume: bool = Fal
     sid, token = session.session_id, session.client_token
     if not sid:
         return
-    known = current.tabs.get(sid)
-    active = resume or known is None or known.active
-    if not member or not active:
+    if not resume:
+        # The tab's own record of the lifecycle, which outlives its socket: a tab that
+        # reconnects while minimized stays quiet until it is activated.
+        from state.lifecycle import LifecycleState  # lifecycle imports this module
+
+        resume = (await state.get_state(LifecycleState)).active
+    if not member or not resume:
         await current.pause(sid)
         return
     rooms: dict[str, tuple[Broadcast, str]] = {}
