@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import reflex as rx
+from prometheus_client import Counter, Gauge, Histogram
 from reflex.istate.manager.token import BaseStateToken
 from reflex.state import StateUpdate
 from reflex_base.constants.state import FIELD_MARKER
@@ -86,6 +87,18 @@ class Tab:
 LIVE: dict[str, tuple[Broadcast, ...]] = {}
 # Reloads one tab's screen for its member (state/session.py registers it).
 _refresh_member: list[Callable[[rx.State, str], Awaitable[None]]] = []
+
+PUSHES = Counter(
+    "live_pushes_total",
+    "Live pushes: deltas sent to a room of tabs, and tabs refreshed in their own state",
+    ["kind"],
+)
+PUSH_SECONDS = Histogram(
+    "live_flush_seconds",
+    "Time to push one batch of changes to this process's rooms (tab refreshes excluded)",
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1),
+)
+TABS = Gauge("live_tabs", "Tabs this process pushes to (active, bound)", multiprocess_mode="sum")
 
 INTERVAL_S = 0.75  # at most one push per tab per interval: p95 of write-to-screen < 1 s
 GATHER_S = 0.02  # the first change after a quiet spell waits this long for its siblings
@@ -212,7 +225,8 @@ class LiveHub:
                 changes, self._pending = self._pending, Changes()
                 self._last_flush = time.monotonic()
                 try:
-                    await self.flush(changes)
+                    with PUSH_SECONDS.time():
+                        await self.flush(changes)
                 except Exception:
                     logger.exception("live push failed")
         finally:
@@ -247,6 +261,7 @@ class LiveHub:
                 continue
             await sio.emit("event", StateUpdate(delta=delta(values)), to=room, namespace=ns)
             self.pushes += 1
+            PUSHES.labels("room").inc()
         for tab in list(self.tabs.values()):
             if not tab.active or not tab.member:
                 continue
@@ -261,6 +276,7 @@ class LiveHub:
             return
         for sid in [s for s in self.tabs if not sio.manager.is_connected(s, ns)]:
             del self.tabs[sid]
+        TABS.set(sum(1 for tab in self.tabs.values() if tab.active and tab.member))
 
     def _spawn(self, coro: Awaitable[None]) -> None:
         async def bounded() -> None:
@@ -286,6 +302,7 @@ class LiveHub:
                     if broadcast.refresh is not None:
                         await broadcast.refresh(state)
             self.pushes += 1
+            PUSHES.labels("tab").inc()
         except Exception:
             logger.warning("live refresh of a tab failed", exc_info=True)
 
