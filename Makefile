@@ -52,3 +52,9 @@ services:
 
 clean:
 	rm -rf .web data .pytest_cache .ruff_cache test-artifacts
+
+# make cluster INSTANCES=2: the app on INSTANCES processes behind nginx on PORT (needs Redis).
+INSTANCES ?= 2
+.PHONY: cluster
+cluster: install
+	@PORT=$(PORT) INSTANCES=$(INSTANCES) bash scripts/cluster.sh

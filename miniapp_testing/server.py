@@ -103,13 +103,18 @@ class AppServer:
             check=True,
         )
 
-    def start(self, timeout_s: float = BUILD_TIMEOUT_S) -> AppServer:
+    def command(self) -> list[str]:
+        """The app process's command line (`make run`'s, or the backend alone)."""
         reflex = Path(sys.executable).parent / "reflex"
         args = [str(reflex), "run", "--env", "prod"]
         args += ["--backend-only"] if self.backend_only else ["--single-port"]
         if not self.backend_only:
             args += ["--frontend-port", str(self.port)]
         args += ["--backend-port", str(self.port)]
+        return args
+
+    def start(self, timeout_s: float = BUILD_TIMEOUT_S) -> AppServer:
+        args = self.command()
         with self.log.open("ab") as out:
             out.write(f"\n--- start {self.starts + 1}: {' '.join(args)}\n".encode())
             out.flush()
