@@ -164,13 +164,22 @@ class LiveHub:
         if sio is None:
             return
         ns = self._namespace
+        if not sio.manager.is_connected(sid, ns):
+            # The socket closed while its event ran (a phone that went away mid-resume):
+            # nothing to push to; its next connection follows on its own load.
+            self.tabs.pop(sid, None)
+            return
         current = {r for r in sio.rooms(sid, ns) if isinstance(r, str) and r.startswith("live:")}
-        for room in current - rooms.keys():
-            await sio.leave_room(sid, room, ns)
-        for room, variant in rooms.items():
-            self.variants[room] = variant
-            if room not in current:
-                await sio.enter_room(sid, room, ns)
+        try:
+            for room in current - rooms.keys():
+                await sio.leave_room(sid, room, ns)
+            for room, variant in rooms.items():
+                self.variants[room] = variant
+                if room not in current:
+                    await sio.enter_room(sid, room, ns)
+        except KeyError:  # disconnected between the check and here
+            self.tabs.pop(sid, None)
+            return
         self.tabs[sid] = tab
 
     async def pause(self, sid: str) -> None:
@@ -369,9 +378,13 @@ async def take_over(state: rx.State, broadcast: Broadcast) -> None:
     if broadcast not in tab.owned:
         tab.owned = (*tab.owned, broadcast)
     ns = current._namespace
-    for room in current.app.sio.rooms(sid, ns):
+    sio = current.app.sio
+    if not sio.manager.is_connected(sid, ns):
+        return
+    for room in sio.rooms(sid, ns):
         if isinstance(room, str) and room.startswith(broadcast.room("")):
-            await current.app.sio.leave_room(sid, room, ns)
+            with contextlib.suppress(KeyError):  # disconnected meanwhile
+                await sio.leave_room(sid, room, ns)
 
 
 def following(state: rx.State) -> bool:
