@@ -206,7 +206,10 @@ class Nginx:
         if check.returncode != 0:
             raise AppDidNotStart(f"nginx -t refused {self.conf}:\n{check.stderr}")
         if _port_busy(self.port):
-            raise AppDidNotStart(f"port {self.port} is already in use; nginx cannot listen on it")
+            raise AppDidNotStart(
+                f"port {self.port} is already in use; nginx cannot listen on it (a cluster "
+                f"left running? its nginx's pid would be in {self.prefix / 'nginx.pid'})"
+            )
         with (self.prefix / "nginx.out").open("ab") as out:
             self._proc = subprocess.Popen(
                 self._args(), stdout=out, stderr=subprocess.STDOUT, start_new_session=True
@@ -514,7 +517,10 @@ def main(argv: list[str] | None = None) -> int:
     def stop_on_term(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 
+    # SIGTERM, and SIGHUP (the terminal closed): stop everything, as Ctrl-C does. The
+    # instances and nginx run in sessions of their own and would outlive us otherwise.
     signal.signal(signal.SIGTERM, stop_on_term)
+    signal.signal(signal.SIGHUP, stop_on_term)
     # Ctrl-C stops everything even when started from a script that ignores SIGINT.
     signal.signal(signal.SIGINT, signal.default_int_handler)
     print(f"cluster: building the frontend once into {cluster.web_dir} ...", flush=True)
