@@ -29,7 +29,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import reflex as rx
@@ -38,7 +38,7 @@ from reflex.istate.manager.token import BaseStateToken
 from reflex.state import StateUpdate
 from reflex_base.constants.state import FIELD_MARKER
 
-from app.cache import get_backend
+from app.cache import get_backend, get_cache, keys
 from app.cache.backends import MemoryBackend, RedisBackend
 from app.cache.changes import Changes, listen_redis
 from app.cache.keys import Family
@@ -81,6 +81,32 @@ class Tab:
     route: str
     owned: tuple[Broadcast, ...] = ()
     active: bool = True
+    # The member's own generations its screen was loaded under: a change already in
+    # them (the member's own write, like the welcome bonus of a first open) is not
+    # pushed again.
+    seen: dict[str, int] = field(default_factory=dict)
+
+    def has_news(self, changes: Changes) -> bool:
+        if changes.everything:
+            return True
+        if self.member not in changes.members:
+            return False
+        mine = [f.generation_key for f in member_families(self.member)]
+        heard = {k: changes.generations[k] for k in mine if k in changes.generations}
+        # Without the values (the in-process backend) every change is news.
+        return not heard or any(self.seen.get(k) != v for k, v in heard.items())
+
+
+def member_families(member: int) -> list[Family]:
+    return [keys.profile(member), keys.history(member), keys.purchases(member)]
+
+
+async def member_versions(member: int) -> dict[str, int]:
+    """Before a screen loads: the member's generations it will see (see Tab.seen)."""
+    if hub() is None or not member:
+        return {}
+    versions = await asyncio.to_thread(get_cache().versions, member_families(member))
+    return versions or {}
 
 
 # Route as Reflex names it ("/index", "/market/[item_id]") -> what its screen shows live.
@@ -274,8 +300,10 @@ class LiveHub:
         for tab in list(self.tabs.values()):
             if not tab.active or not tab.member:
                 continue
-            mine = changes.everything or tab.member in changes.members
+            mine = tab.has_news(changes)
             owned = [b for b in tab.owned if changes.touches(b.tags)]
+            if mine:
+                tab.seen.update(changes.generations)
             if mine or owned:
                 self._spawn(self._refresh_tab(tab, mine, owned))
 
@@ -337,10 +365,17 @@ def install(app: rx.App) -> None:
     app.register_lifespan_task(live_pushes)
 
 
-async def follow(state: rx.State, route: str, member: int, *, resume: bool = False) -> None:
+async def follow(
+    state: rx.State,
+    route: str,
+    member: int,
+    *,
+    resume: bool = False,
+    seen: dict[str, int] | None = None,
+) -> None:
     """After a tab's screen loaded (inside its event, on the process that holds its socket):
     push to it what that screen shows live from now on, unless it is minimized. `resume`:
-    it was just activated."""
+    it was just activated; `seen`: member_versions() from before the screen loaded."""
     current = hub()
     if current is None:
         return
@@ -365,7 +400,7 @@ async def follow(state: rx.State, route: str, member: int, *, resume: bool = Fal
             continue
         arg = await broadcast.arg(state) if broadcast.arg is not None else ""
         rooms[broadcast.room(arg)] = (broadcast, arg)
-    await current.place(sid, Tab(token, member, route, tuple(owned)), rooms)
+    await current.place(sid, Tab(token, member, route, tuple(owned), seen=seen or {}), rooms)
 
 
 async def take_over(state: rx.State, broadcast: Broadcast) -> None:

@@ -35,6 +35,9 @@ class Changes:
     shared: set[str] = field(default_factory=set)  # family tags: "feed", "market", ...
     members: set[int] = field(default_factory=set)  # members whose own families changed
     everything: bool = False
+    # The newest generation heard per counter key, when the message carried it (Redis):
+    # who loaded under that generation already has the change.
+    generations: dict[str, int] = field(default_factory=dict)
 
     def __bool__(self) -> bool:
         return self.everything or bool(self.shared or self.members)
@@ -54,13 +57,21 @@ class Changes:
             self.shared.add(tag)
 
     def add_message(self, message: bytes | str) -> None:
+        """One published bump, "<counter key>=<new value>"."""
         text = message.decode() if isinstance(message, bytes) else message
-        self.add_key(text.rpartition("=")[0] or text)
+        key, _, value = text.rpartition("=")
+        if not key:
+            self.add_key(text)
+            return
+        self.add_key(key)
+        with contextlib.suppress(ValueError):
+            self.generations[key] = int(value)
 
     def merge(self, other: Changes) -> None:
         self.shared |= other.shared
         self.members |= other.members
         self.everything = self.everything or other.everything
+        self.generations.update(other.generations)  # Redis delivers a channel in order
 
     def touches(self, tags: Iterable[str]) -> bool:
         return self.everything or not self.shared.isdisjoint(tags)
