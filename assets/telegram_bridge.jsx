@@ -186,8 +186,15 @@ const start = () => {
       call("onThemeChanged", app.colorScheme);
     });
     app.onEvent("viewportChanged", (event) => {
-      // Mid-drag heights change every frame: only settled ones go to the server.
-      if (event && event.isStateStable) call("onViewportChanged", viewport(app));
+      // Mid-drag heights change every frame: only settled ones go to the server, and only
+      // heights it does not have yet (a client that opens expanded answers expand() with
+      // the viewport that ready() has just sent).
+      if (!event || !event.isStateStable) return;
+      const settled = viewport(app);
+      const key = `${settled.height}/${settled.stable_height}`;
+      if (key === bridge.sentViewport) return;
+      bridge.sentViewport = key;
+      call("onViewportChanged", settled);
     });
     if (supports("8.0")) {
       app.onEvent("safeAreaChanged", () => call("onSafeAreaChanged", sides(app.safeAreaInset)));
@@ -206,7 +213,9 @@ const start = () => {
       document.visibilityState === "visible" ? becameActive() : becameInactive(),
     );
   }
-  call("onReady", info());
+  const ready = info();
+  bridge.sentViewport = `${ready.viewport.height}/${ready.viewport.stable_height}`;
+  call("onReady", ready);
 };
 
 function haptic(kind) {
