@@ -8,6 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from app.cache import keys
+from app.cache.changes import Changes
 from app.domain.db import Database
 from app.domain.seed import seed
 from app.pages import PAGES
@@ -57,3 +59,20 @@ def test_every_screen_broadcast_reads_and_pushes(
     # The board is the same for everyone: nothing in a row says whose screen it is on.
     board = _run(BOARD_TOP.read("all"))[LeaderboardState]
     assert board["rows"] and not hasattr(board["rows"][0], "mine")
+
+
+def test_a_members_own_change_is_news_only_to_a_screen_loaded_before_it() -> None:
+    gen = keys.profile(7).generation_key
+    loaded_after = live.Tab("t", 7, "/index", seen={gen: 12})
+    loaded_before = live.Tab("t", 7, "/index", seen={gen: 11})
+    someone_else = live.Tab("t", 8, "/index", seen={})
+    change = Changes()
+    change.add_message(f"{gen}=12")
+    assert not loaded_after.has_news(change)  # its load read generation 12 already
+    assert loaded_before.has_news(change)
+    assert not someone_else.has_news(change)
+    # Without the new values (the in-process backend), every change of mine is news.
+    unknown = Changes(members={7})
+    assert loaded_after.has_news(unknown)
+    # And after a lost subscription, everything is.
+    assert someone_else.has_news(Changes(everything=True))
