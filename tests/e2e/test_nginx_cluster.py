@@ -337,6 +337,38 @@ def test_member_home_through_nginx(env: Env, chromium: Any) -> None:
         alice.page.context.close()
 
 
+def test_writes_on_either_instance_are_pushed_to_a_member_on_the_other(
+    env: Env, chromium: Any
+) -> None:
+    """Live pushes cross instances: a write made on each instance in turn reaches a screen
+    whose socket is on one of them, so one of the two came from the other instance."""
+    cluster = env.cluster
+    bob = _open_member(chromium, cluster, "bob")
+    try:
+        bob.page.goto(f"{cluster.url}/feed")
+        bob.page.locator("#feed-list .feed-row").first.wait_for(timeout=SCREEN_TIMEOUT_MS)
+        holder = bob.socket_on
+        sender = _rest_senders(env.db)[0]
+        for index in range(cluster.instances):
+            note = f"via {index} {uuid.uuid4().hex[:6]}"
+            response = httpx.post(
+                f"http://127.0.0.1:{cluster.servers[index].port}/api/transfers",
+                json={"to": "@bob", "amount": 1, "note": note, "idempotency_key": uuid.uuid4().hex},
+                headers=_auth(sender),
+                timeout=30,
+            )
+            assert response.status_code == 200, response.text
+            bob.page.wait_for_function(
+                "(n) => document.querySelector('#feed-list .feed-row .feed-detail')"
+                "?.innerText === n",
+                arg=note,
+                timeout=SCREEN_TIMEOUT_MS,
+            )
+        assert bob.socket_on == holder, "the socket moved: the test proves nothing"
+    finally:
+        bob.page.context.close()
+
+
 def test_killed_instance_members_reconnect_to_the_other_and_carry_on(
     env: Env, chromium: Any
 ) -> None:
