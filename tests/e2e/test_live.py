@@ -17,7 +17,7 @@ pytestmark = pytest.mark.e2e
 
 
 def _asked(tg, since: float) -> list[str]:
-    # The slow safety net (SessionState.keep_live, once a minute) may fire in any test;
+    # The slow safety net (SessionState.keep_live, every 2 minutes) may fire in any test;
     # anything else the page sends would be it asking for the change.
     return [name for name in tg.sent_events(since) if "keep_live" not in name]
 
