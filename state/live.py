@@ -103,6 +103,12 @@ def member_families(member: int) -> list[Family]:
     return [keys.profile(member), keys.history(member), keys.purchases(member)]
 
 
+def flushes() -> int | None:
+    """Before a screen loads: how many pushes this process has made (see LiveHub.place)."""
+    current = hub()
+    return current.seq if current is not None else None
+
+
 async def member_versions(member: int) -> dict[str, int]:
     """Before a screen loads: the member's generations it will see (see Tab.seen)."""
     if hub() is None or not member:
@@ -173,6 +179,10 @@ class LiveHub:
         self.tabs: dict[str, Tab] = {}
         self.variants: dict[str, tuple[Broadcast, str]] = {}  # room -> its broadcast, arg
         self.pushes = 0  # deltas sent to rooms, and tabs refreshed
+        # Flushes so far, and the last one that pushed to each room: a tab that read its
+        # screen before a push and joined the room after it is sent the room's value.
+        self.seq = 0
+        self.room_seq: dict[str, int] = {}
         self._pending = Changes()
         self._wake = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -187,8 +197,15 @@ class LiveHub:
         namespace = self.app.event_namespace
         return namespace.namespace if namespace is not None else "/_event"
 
-    async def place(self, sid: str, tab: Tab, rooms: dict[str, tuple[Broadcast, str]]) -> None:
-        """The tab `sid` shows `rooms` from now on (and nothing it showed before)."""
+    async def place(
+        self,
+        sid: str,
+        tab: Tab,
+        rooms: dict[str, tuple[Broadcast, str]],
+        since: int | None = None,
+    ) -> None:
+        """The tab `sid` shows `rooms` from now on (and nothing it showed before); `since`:
+        the flush count before its screen was read (a push it missed is sent to it)."""
         sio = self.app.sio
         if sio is None:
             return
@@ -210,6 +227,18 @@ class LiveHub:
             self.tabs.pop(sid, None)
             return
         self.tabs[sid] = tab
+        if since is not None:
+            for room, variant in rooms.items():
+                if self.room_seq.get(room, -1) > since:
+                    self._spawn(self._catch_up(sid, room, variant))
+
+    async def _catch_up(self, sid: str, room: str, variant: tuple[Broadcast, str]) -> None:
+        broadcast, arg = variant
+        try:
+            values = await broadcast.read(arg)
+            await self._fan_out(room, StateUpdate(delta=delta(values)), only=sid)
+        except Exception:
+            logger.warning("live catch-up of %s failed", room, exc_info=True)
 
     async def pause(self, sid: str) -> None:
         """Minimized: leave every room; nothing is pushed until the tab follows again."""
@@ -286,6 +315,7 @@ class LiveHub:
             return
         ns = self._namespace
         self._forget_gone(ns)
+        self.seq += 1
         for room, (broadcast, arg) in list(self.variants.items()):
             if not changes.touches(broadcast.tags):
                 continue
@@ -297,6 +327,7 @@ class LiveHub:
             except Exception:
                 logger.exception("live read %s failed", room)
                 continue
+            self.room_seq[room] = self.seq
             await self._fan_out(room, StateUpdate(delta=delta(values)))
             self.pushes += 1
             PUSHES.labels("room").inc()
@@ -310,7 +341,7 @@ class LiveHub:
             if mine or owned:
                 self._spawn(self._refresh_tab(tab, mine, owned))
 
-    async def _fan_out(self, room: str, update: StateUpdate) -> None:
+    async def _fan_out(self, room: str, update: StateUpdate, only: str = "") -> None:
         """One delta to every tab in `room`: encoded once, queued on each socket in turn.
 
         What socket.io's room emit does, without a task per tab, and with the loop handed
@@ -327,7 +358,9 @@ class LiveHub:
             eio_packet.Packet(eio_packet.MESSAGE, part)
             for part in (encoded if isinstance(encoded, list) else [encoded])
         ]
-        for n, (_, eio_sid) in enumerate(list(sio.manager.get_participants(ns, room)), 1):
+        for n, (sid, eio_sid) in enumerate(list(sio.manager.get_participants(ns, room)), 1):
+            if only and sid != only:
+                continue
             for frame in frames:
                 await sio._send_eio_packet(eio_sid, frame)
             if n % FAN_OUT_BATCH == 0:
@@ -398,10 +431,12 @@ async def follow(
     *,
     resume: bool = False,
     seen: dict[str, int] | None = None,
+    since: int | None = None,
 ) -> None:
     """After a tab's screen loaded (inside its event, on the process that holds its socket):
     push to it what that screen shows live from now on, unless it is minimized. `resume`:
-    it was just activated; `seen`: member_versions() from before the screen loaded."""
+    it was just activated; `seen` and `since`: member_versions() and flushes() from before
+    the screen loaded."""
     current = hub()
     if current is None:
         return
@@ -426,7 +461,8 @@ async def follow(
             continue
         arg = await broadcast.arg(state) if broadcast.arg is not None else ""
         rooms[broadcast.room(arg)] = (broadcast, arg)
-    await current.place(sid, Tab(token, member, route, tuple(owned), seen=seen or {}), rooms)
+    tab = Tab(token, member, route, tuple(owned), seen=seen or {})
+    await current.place(sid, tab, rooms, since)
 
 
 async def take_over(state: rx.State, broadcast: Broadcast) -> None:

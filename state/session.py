@@ -101,9 +101,10 @@ class SessionState(rx.State):
     async def _show(self, *, resume: bool = False) -> list[Any]:
         """Fill the visible screen, then push to this tab what it shows live."""
         route = self.router.route_id
+        since = live.flushes()
         seen = await live.member_versions(self._user_id)
         rest = await fill_screen(self, route)
-        await live.follow(self, route, self._user_id, resume=resume, seen=seen)
+        await live.follow(self, route, self._user_id, resume=resume, seen=seen, since=since)
         return rest
 
     async def ensure_bound(self) -> int | None:
