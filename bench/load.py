@@ -5,6 +5,7 @@
     .venv/bin/python bench/load.py --members 250 --find-knee             # doubles N until it breaks
     .venv/bin/python bench/load.py --url http://localhost:3000 --members 100
     .venv/bin/python bench/load.py --members 300 --against HEAD~1        # this checkout vs REF
+    .venv/bin/python bench/load.py --instances 2 --members 1000 --kill-at 20  # nginx, one killed
 
 Each simulated member has its own Telegram id (a new member: its first open registers it,
 welcome bonus included), its own Reflex client token and one WebSocket to `/_event`, and
@@ -39,6 +40,12 @@ mismatches, refused connects, events unanswered after 15 s, errors in the app lo
 disconnects, failed hydrates; server CPU and RSS per process (/proc over the app's process
 group), generator CPU, Redis commands/s (INFO), Redis bytes per tab (MEMORY USAGE of sampled
 tabs' state keys), PostgreSQL commits/s (pg_stat_database).
+
+--instances N serves the app as `make cluster` does (N instances behind nginx, one build) and
+loads it through nginx; --kill-at S SIGKILLs instance 0 S seconds into the window (and
+--restart-after starts it again): the members on it reconnect as the page does, and the
+report says how long that took, what happened to the events and writes after the kill, and
+whether the books still balance with nothing charged twice (bench/load_cluster.py).
 """
 
 from __future__ import annotations
@@ -70,6 +77,15 @@ if str(ROOT) not in sys.path:  # `python bench/load.py` puts bench/, not the pro
     sys.path.insert(0, str(ROOT))
 
 from bench.load_client import Plan, Wire, run_worker  # noqa: E402
+from bench.load_cluster import (  # noqa: E402
+    Kill,
+    books_lines,
+    check_books,
+    kill_details,
+    kill_figures,
+    kill_header,
+    kill_row,
+)
 from bench.stats import percentile  # noqa: E402
 
 PG_ADMIN = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -95,14 +111,47 @@ class Target:
     app: Any = None  # AppServer when this script started it
     pgid: int | None = None
     created_db: str = ""
+    cluster: Any = None  # miniapp_testing.cluster.Cluster with --instances
 
     @property
     def port(self) -> int:
         return urlsplit(self.url).port or 80
 
-    def log_text(self) -> str:
+    def app_pgids(self) -> dict[int, int]:
+        """Process group -> instance index of every app process running now (a restarted
+        instance is a new group)."""
+        if self.cluster is not None:
+            return {
+                s._proc.pid: i  # start_new_session: the process leads its group
+                for i, s in enumerate(self.cluster.servers)
+                if s._proc is not None
+            }
+        return {} if self.pgid is None else {self.pgid: 0}
+
+    def nginx_pgid(self) -> int | None:
+        proc = self.cluster.nginx._proc if self.cluster is not None else None
+        return None if proc is None else proc.pid
+
+    def logs(self) -> list[Path]:
+        if self.cluster is not None:
+            return [s.log for s in self.cluster.servers]
         log = getattr(self.app, "log", None)
-        return log.read_text(errors="replace") if log is not None and log.exists() else ""
+        return [] if log is None else [log]
+
+    def log_marks(self) -> list[int]:
+        return [log.stat().st_size if log.exists() else 0 for log in self.logs()]
+
+    def log_since(self, marks: list[int]) -> list[str]:
+        """What each app log got since `marks`, one text per instance."""
+        out = []
+        for log, mark in zip(self.logs(), marks, strict=True):
+            if not log.exists():
+                out.append("")
+                continue
+            with log.open("rb") as fh:
+                fh.seek(mark)
+                out.append(fh.read().decode(errors="replace"))
+        return out
 
 
 def has_tick(checkout: Path) -> bool:
@@ -167,6 +216,13 @@ def start_target(
         env={**os.environ, **env},
         check=True,
     )
+    protocol = args.protocol
+    if protocol == "auto":
+        protocol = "tick" if has_tick(checkout) else "push"
+    if args.instances > 1:
+        return start_cluster(
+            args, label, checkout, workdir, database_url, redis_url, created, protocol
+        )
     app = AppServer(
         workdir,
         database_url=database_url,
@@ -183,9 +239,6 @@ def start_target(
     print(
         f"[{label}] serving at {app.url} after {time.monotonic() - started:.0f} s", file=sys.stderr
     )
-    protocol = args.protocol
-    if protocol == "auto":
-        protocol = "tick" if has_tick(checkout) else "push"
     assert app._proc is not None
     return Target(
         label,
@@ -200,9 +253,60 @@ def start_target(
     )
 
 
+def start_cluster(
+    args: argparse.Namespace,
+    label: str,
+    checkout: Path,
+    workdir: Path,
+    database_url: str,
+    redis_url: str,
+    created: str,
+    protocol: str,
+) -> Target:
+    """`make cluster`'s setup: one build, --instances app processes on the same database
+    and Redis, nginx in front (miniapp_testing.cluster); the members go through nginx."""
+    from miniapp_testing.cluster import Cluster
+    from miniapp_testing.server import TEST_BOT_TOKEN
+
+    cluster = Cluster(
+        workdir,
+        instances=args.instances,
+        database_url=database_url,
+        redis_url=redis_url,
+        workers=args.workers,
+        project=checkout,
+        nginx_workers=args.nginx_workers,
+    )
+    print(
+        f"[{label}] building once, then {args.instances} instances ({cluster.workers} workers "
+        f"each) behind nginx ({args.nginx_workers} worker(s)) ...",
+        file=sys.stderr,
+    )
+    started = time.monotonic()
+    cluster.start()
+    print(
+        f"[{label}] serving at {cluster.url} (instances on "
+        f"{', '.join(str(s.port) for s in cluster.servers)}) after "
+        f"{time.monotonic() - started:.0f} s",
+        file=sys.stderr,
+    )
+    return Target(
+        label,
+        cluster.url,
+        database_url,
+        redis_url,
+        TEST_BOT_TOKEN,
+        protocol,
+        created_db=created,
+        cluster=cluster,
+    )
+
+
 def stop_target(target: Target, keep_db: bool) -> None:
     if target.app is not None:
         target.app.stop()
+    if target.cluster is not None:
+        target.cluster.stop()
     if target.created_db and not keep_db:
         with contextlib.suppress(Exception):
             drop_database(target.created_db)
@@ -335,6 +439,7 @@ class Snapshot:
     generators: dict[int, float]
     redis_cpu: float
     postgres_cpu: float
+    nginx_cpu: float
     machine: tuple[float, float]  # busy, total jiffies
     redis_info: dict[str, Any]
     pg: dict[str, float]
@@ -360,6 +465,13 @@ class Probe:
             self.redis = redis.Redis.from_url(target.redis_url, socket_timeout=5)
         self.peak_rss: dict[int, int] = {}
         self.names: dict[int, str] = {}
+        self.instance_of: dict[int, int] = {}  # pid -> instance index (0 without a cluster)
+        self.first_seen: dict[int, float] = {}
+        # pid -> its last (cpu s, rss): a process that is gone (a killed instance) counts
+        # with the CPU it had used when last seen (at most 1 s before it died).
+        self.last_seen: dict[int, tuple[float, int]] = {}
+        self.gone: set[int] = set()
+        self._lock = threading.Lock()
         self.cpu_series: list[tuple[float, float]] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True)
@@ -382,17 +494,37 @@ class Probe:
             last = (now, total)
 
     def app_procs(self) -> dict[int, tuple[float, int]]:
+        """(cpu s, rss) of every app process, of every instance; those gone since they were
+        first seen keep their last figures (rss 0)."""
+        groups = self.target.app_pgids()
         out = {}
-        if self.target.pgid is None:
-            return out
+        with self._lock:
+            for pid in pids():
+                st = proc_stat(pid)
+                if st is not None and st[1] in groups:
+                    out[pid] = (st[2], st[3])
+                    self.peak_rss[pid] = max(self.peak_rss.get(pid, 0), st[3])
+                    if pid not in self.names:
+                        self.names[pid] = cmdline(pid)
+                        self.instance_of[pid] = groups[st[1]]
+                        self.first_seen[pid] = time.monotonic()
+            for pid, (cpu, _) in self.last_seen.items():
+                if pid not in out:
+                    self.gone.add(pid)
+                    out[pid] = (cpu, 0)
+            self.last_seen.update(out)
+        return out
+
+    def nginx_cpu(self) -> float:
+        group = self.target.nginx_pgid()
+        if group is None:
+            return 0.0
+        total = 0.0
         for pid in pids():
             st = proc_stat(pid)
-            if st is not None and st[1] == self.target.pgid:
-                out[pid] = (st[2], st[3])
-                self.peak_rss[pid] = max(self.peak_rss.get(pid, 0), st[3])
-                if pid not in self.names:
-                    self.names[pid] = cmdline(pid)
-        return out
+            if st is not None and st[1] == group:
+                total += st[2]
+        return total
 
     def snapshot(self) -> Snapshot:
         redis_cpu = postgres_cpu = 0.0
@@ -418,6 +550,7 @@ class Probe:
             gens,
             redis_cpu,
             postgres_cpu,
+            self.nginx_cpu(),
             machine_jiffies(),
             info,
             self.pg_stats(),
@@ -524,6 +657,12 @@ def plan_members(args: argparse.Namespace, n: int, target: Target, run_tag: str)
 
 
 def run_round(args: argparse.Namespace, target: Target, wire: Wire, n: int) -> dict[str, Any]:
+    if target.cluster is not None:
+        down = [i for i, server in enumerate(target.cluster.servers) if not server.running]
+        for i in down:  # killed in the last round and not restarted: every round starts whole
+            target.cluster.start_instance(i)
+        if down:
+            time.sleep(6)  # nginx tries a failed instance again after fail_timeout (5 s)
     ramp_s = args.ramp_s if args.ramp_s is not None else max(5.0, n / args.ramp_rate)
     run_tag = str(int(time.time() * 10) % 100_000)
     specs = plan_members(args, n, target, run_tag)
@@ -565,7 +704,7 @@ def run_round(args: argparse.Namespace, target: Target, wire: Wire, n: int) -> d
         proc = ctx.Process(target=run_worker, args=(plan, share, out), daemon=True)
         proc.start()
         workers.append(proc)
-    log_start = len(target.log_text())
+    log_marks = target.log_marks()
     probe = Probe(target, [p.pid for p in workers if p.pid is not None])
     probe.start()
     print(
@@ -574,11 +713,15 @@ def run_round(args: argparse.Namespace, target: Target, wire: Wire, n: int) -> d
         file=sys.stderr,
     )
     results: list[dict[str, Any]] = []
+    kill: Kill | None = None
     try:
         time.sleep(max(0.0, t0 - 0.05 - time.monotonic()))
         ramp = probe.snapshot()
         time.sleep(max(0.0, window_start - time.monotonic()))
         before = probe.snapshot()
+        if args.kill_at is not None:
+            kill = Kill(target, window_start + args.kill_at, args.restart_after)
+            kill.run_until(window_end)
         time.sleep(max(0.0, window_end - time.monotonic()))
         after = probe.snapshot()
         deadline = stop_at + 60
@@ -592,12 +735,14 @@ def run_round(args: argparse.Namespace, target: Target, wire: Wire, n: int) -> d
             if proc.is_alive():
                 proc.kill()
                 proc.join(timeout=5)
+        if kill is not None:
+            kill.finish()
     crashes = [r["crash"] for r in results if "crash" in r]
     if crashes or len(results) < procs:
         raise SystemExit(f"generator failed: {crashes or 'no result from some workers'}")
     tokens = [m["token"] for r in results for m in r["members"] if m["hydrate_ms"] is not None]
     tab_bytes, tab_keys = probe.tab_bytes(tokens)
-    log = target.log_text()[log_start:]
+    logs = target.log_since(log_marks)
     return analyse(
         args,
         target,
@@ -610,7 +755,13 @@ def run_round(args: argparse.Namespace, target: Target, wire: Wire, n: int) -> d
         {
             "tab_bytes": tab_bytes,
             "tab_keys": tab_keys,
-            "log": log,
+            "logs": logs,
+            "kill": kill,
+            "books": check_books(
+                target.database_url,
+                run_tag,
+                [k for r in results for k in r["rec"]["resent_keys"]],
+            ),
             "procs": procs,
             "ramp_cpu_s": sum(
                 before.app.get(p, (0, 0))[0] - ramp.app.get(p, (0, 0))[0] for p in before.app
@@ -676,43 +827,81 @@ def analyse(
         s: [m for m in members if m["role"] == "active" and m["screen"] == s and m["hydrated_at"]]
         for s in ("home", "feed")
     }
-    lat: dict[str, list[float]] = {"feed": [], "home": [], "balance": []}
+    # (sent, ms) per screen. A member whose socket was down when the write was sent is not
+    # counted for it; one that dropped after it and never showed it is not counted as missed
+    # (what it shows after it is bound again is counted, reconnect included).
+    lat: dict[str, list[tuple[float, float]]] = {"feed": [], "home": [], "balance": []}
     missed: Counter[str] = Counter()
+
+    def down_at(m: dict[str, Any], t: float) -> bool:
+        return any(
+            d["closed_at"] <= t and (d["bound_at"] is None or d["bound_at"] > t) for d in m["drops"]
+        )
+
+    def dropped_after(m: dict[str, Any], t: float) -> bool:
+        return any(d["closed_at"] > t for d in m["drops"])
+
     for note, sent, _, _, _ in ok_transfers:
         for screen, group in watchers.items():
             for m in group:
-                if m["disconnects"] or m["hydrated_at"] > sent:
+                if m["hydrated_at"] > sent or down_at(m, sent):
                     continue
                 seen = m["seen"].get(note)
-                if seen is None:
+                if seen is not None:
+                    lat[screen].append((sent, max(0.0, seen - sent) * 1000))
+                elif not dropped_after(m, sent):
                     missed[screen] += 1
-                else:
-                    lat[screen].append(max(0.0, seen - sent) * 1000)
     incoming: dict[int, list[float]] = defaultdict(list)
     for _, sent, _, _, to_idx in ok_transfers:
         incoming[to_idx].append(sent)
     for idx, sends in incoming.items():
         m = members[idx]
-        if m["role"] != "active" or not m["balances"] or m["disconnects"]:
+        if m["role"] != "active" or not m["balances"]:
             continue
         base = m["balances"][0][1]
         sends.sort()
         for k, sent in enumerate(sends, start=1):
+            if down_at(m, sent):
+                continue
             reached = next((t for t, b in m["balances"] if b >= base + k), None)
-            if reached is None:
+            if reached is not None:
+                lat["balance"].append((sent, max(0.0, reached - sent) * 1000))
+            elif not dropped_after(m, sent):
                 missed["balance"] += 1
-            else:
-                lat["balance"].append(max(0.0, reached - sent) * 1000)
-    w2s = lat["feed"] + lat["home"] + lat["balance"]
+    kill: Kill | None = extra["kill"]
+    killed_at = kill.killed_at if kill is not None else None
+    w2s_after = {
+        k: [ms for sent, ms in v if killed_at is not None and sent >= killed_at]
+        for k, v in lat.items()
+    }
+    lat_ms = {k: [ms for _, ms in v] for k, v in lat.items()}
+    w2s = lat_ms["feed"] + lat_ms["home"] + lat_ms["balance"]
 
     errors = merged("errors")
     timeouts = merged("timeouts")
-    log = extra["log"]
+    logs: list[str] = extra["logs"]
+    log = "\n".join(logs)
     log_errors = {
-        "LockExpiredError": log.count("LockExpiredError"),
+        "LockExpiredError": lock_expiries(log),
         "Traceback": log.count("Traceback (most recent call last)"),
         "backend exception": log.count("[Reflex Backend Exception]"),
     }
+    # Which events' state changes were lost to an expired lock (the event ran, its state was
+    # not saved): "... Happened in event: <state path>.<handler>" in each traceback.
+    lock_expired_in = Counter(
+        m.group(1).split("____")[-1]
+        for m in re.finditer(
+            r"LockExpiredError: Lock expired.*?Happened in event:\s+([\w.]+)", log, re.S
+        )
+    )
+    log_errors_by_instance = [
+        {
+            "LockExpiredError": lock_expiries(text),
+            "Traceback": text.count("Traceback (most recent call last)"),
+            "backend exception": text.count("[Reflex Backend Exception]"),
+        }
+        for text in logs
+    ]
     n_errors = (
         errors["error_toast"]
         + errors["state_mismatch"]
@@ -741,6 +930,24 @@ def analyse(
         }
         for pid, (cpu, rss) in after.app.items()
     }
+    by_instance: dict[str, dict[str, Any]] = {}
+    for pid, (cpu, rss) in after.app.items():
+        name = str(probe.instance_of.get(pid, 0))
+        if killed_at is not None and probe.first_seen.get(pid, 0) > killed_at:
+            name += " restarted"
+        entry = by_instance.setdefault(name, {"cpu_s": 0.0, "rss_mb": 0.0, "processes": 0})
+        entry["cpu_s"] += cpu - before.app.get(pid, (0, 0))[0]
+        entry["rss_mb"] += probe.peak_rss.get(pid, rss) / 2**20
+        entry["processes"] += 1
+    server_by_instance = {
+        i: {
+            "cpu_pct": round(e["cpu_s"] / window * 100, 1),
+            "peak_rss_mb": round(e["rss_mb"], 1),
+            "processes": e["processes"],
+        }
+        for i, e in sorted(by_instance.items())
+    }
+    nginx_cpu = after.nginx_cpu - before.nginx_cpu
     ri0, ri1 = before.redis_info, after.redis_info
     redis_cmds = None
     top_cmds: dict[str, float] = {}
@@ -771,6 +978,7 @@ def analyse(
         "duration_s": round(window, 1),
         "ramp_s": round(extra["ramp_s"] - args.settle_s, 1),
         "workers": args.workers,
+        "instances": max(1, args.instances),
         "roles": dict(Counter(s["role"] for s in specs)),
         "screens": dict(Counter(s["screen"] for s in specs if s["role"] == "active")),
         "hydrate_ms": stats(hydrates),
@@ -782,11 +990,13 @@ def analyse(
             round(extra["ramp_cpu_s"] * 1000 / len(hydrates), 1) if hydrates else None
         ),
         "hydrate_failures": dict(merged("hydrate_failures")),
+        # Through the ramp, per 5 s of first opens: (s after the first, n, p50 ms, max ms)
+        "hydrate_timeline": hydrate_timeline([h for r in recs for h in r["hydrates"]], t0),
         "rehydrate_ms": stats([ms for r in recs for _, ms in r["rehydrates"]]),
         "event_ms": stats(headline),
         "event_ms_by_kind": {k: stats(v) for k, v in sorted(by_kind.items())},
         "write_to_screen_ms": stats(w2s, ("p50", "p95", "max")),
-        "write_to_screen_by_kind": {k: stats(v, ("p50", "p95", "max")) for k, v in lat.items()},
+        "write_to_screen_by_kind": {k: stats(v, ("p50", "p95", "max")) for k, v in lat_ms.items()},
         "missed": missed["feed"] + missed["balance"],
         "missed_by_kind": dict(missed),
         "writes_done_per_s": round(sum(writes.values()) / window, 2),
@@ -797,6 +1007,8 @@ def analyse(
         "errors": n_errors,
         "error_kinds": {**dict(errors), **{f"timeout:{k}": v for k, v in timeouts.items()}},
         "log_errors": log_errors,
+        "log_errors_by_instance": log_errors_by_instance,
+        "lock_expired_in": dict(lock_expired_in.most_common(12)),
         "error_samples": [s for r in recs for s in r["error_samples"]][:3],
         "log_tracebacks": first_tracebacks(log),
         "log_exceptions": dict(
@@ -809,6 +1021,8 @@ def analyse(
         "server_cpu_pct": round(app_cpu / window * 100, 1),
         "server_cpu_peak_1s_pct": None if cpu_peak is None else round(cpu_peak, 1),
         "server_processes": per_process,
+        "server_by_instance": server_by_instance,
+        "nginx_cpu_pct": round(nginx_cpu / window * 100, 1) if target.cluster else None,
         "server_rss_mb": round(sum(rss for _, rss in after.app.values()) / 2**20, 1),
         "active_members": round(active_members, 1),
         "cpu_ms_per_active_member_s": (
@@ -820,7 +1034,8 @@ def analyse(
         "other_cpu_pct": round(
             busy * 100 * (os.cpu_count() or 1)
             - (app_cpu + gen_cpu + after.redis_cpu - before.redis_cpu) / window * 100
-            - (after.postgres_cpu - before.postgres_cpu) / window * 100,
+            - (after.postgres_cpu - before.postgres_cpu) / window * 100
+            - nginx_cpu / window * 100,
             1,
         ),
         "redis_cpu_pct": round((after.redis_cpu - before.redis_cpu) / window * 100, 1),
@@ -844,8 +1059,32 @@ def analyse(
             rec_sum["bytes_received"] / 1024 / max(active_members, 1) / (stop_at - t0), 2
         ),
     }
+    figures["reconnect_failures"] = dict(merged("reconnect_failures"))
+    figures["new_tokens"] = total("new_tokens")
+    books = extra["books"]
+    if kill is not None:
+        figures["kill"] = kill_figures(kill, members, recs, w1, w2s_after, books, transfers)
+    figures["books"] = {k: v for k, v in books.items() if k not in ("notes", "resent_keys")} or None
     figures["held"] = held(figures, args)
     return figures
+
+
+def lock_expiries(log: str) -> int:
+    """LockExpiredErrors in an app log: one per traceback's last line (the name also shows
+    in the `raise` line above it)."""
+    return len(re.findall(r"^[\w.]*LockExpiredError\b", log, re.M))
+
+
+def hydrate_timeline(
+    hydrates: list[tuple[float, float]], t0: float, step_s: float = 5.0
+) -> list[tuple[int, int, int, int]]:
+    buckets: dict[int, list[float]] = defaultdict(list)
+    for started, ms in hydrates:
+        buckets[int((started - t0) // step_s)].append(ms)
+    return [
+        (int(b * step_s), len(v), round(percentile(v, 50) or 0), round(max(v)))
+        for b, v in sorted(buckets.items())
+    ]
 
 
 def first_tracebacks(log: str, limit: int = 2) -> list[str]:
@@ -950,7 +1189,8 @@ def details(f: dict[str, Any]) -> str:
         f"    hydrate: server {f['ramp_server_cpu_pct']}% through ramp + settle, "
         f"{f['cpu_ms_per_hydrate']} CPU ms per member hydrated\n"
         f"    hydrate failed {f['failed_hydrates']} {f['hydrate_failures']}; errors "
-        f"{f['error_kinds']}; app log {f['log_errors']} {f['log_exceptions']}",
+        f"{f['error_kinds']}; app log {f['log_errors']} {f['log_exceptions']}"
+        + (f"; lock expired in {f['lock_expired_in']}" if f["lock_expired_in"] else ""),
         f"    server {f['server_cpu_pct']}% (peak 1 s {f['server_cpu_peak_1s_pct']}%), "
         f"RSS {f['server_rss_mb']} MB: {procs}",
         f"    machine busy {f['machine_busy_pct']}% of all CPUs; generators "
@@ -965,6 +1205,16 @@ def details(f: dict[str, Any]) -> str:
         f"asked for (pushes) {f['pushes_received']}, load average {f['load_average']}, "
         f"KB/s received per active member {f['kb_received_per_active_member_s']}",
     ]
+    if f["instances"] > 1:
+        lines.insert(
+            6,
+            f"    {f['instances']} instances: {f['server_by_instance']}; nginx "
+            f"{f['nginx_cpu_pct']}%; app log per instance {f['log_errors_by_instance']}; "
+            f"reconnect attempts that failed {f['reconnect_failures']}",
+        )
+    if "kill" in f:
+        lines.append(kill_details(f))
+    lines.append(books_lines(f))
     return "\n".join(lines)
 
 
@@ -1064,8 +1314,45 @@ def main() -> None:
     )
     parser.add_argument("--pause-s", type=float, default=5.0, help="between rounds")
     parser.add_argument("--keep-db", action="store_true", help="keep the bench's database")
+    parser.add_argument(
+        "--instances",
+        type=int,
+        default=0,
+        help="N >= 2: N app instances behind nginx (miniapp_testing.cluster: one build, the "
+        "same database and Redis db), loaded through nginx; --workers is then per instance "
+        "(default: the cores shared out)",
+    )
+    parser.add_argument("--nginx-workers", default="auto", help="with --instances")
+    parser.add_argument(
+        "--kill-at",
+        type=float,
+        metavar="S",
+        help="with --instances: SIGKILL instance 0 S seconds into the steady window",
+    )
+    parser.add_argument(
+        "--restart-after",
+        type=float,
+        metavar="S2",
+        help="with --kill-at: start the killed instance again S2 seconds after the kill",
+    )
     args = parser.parse_args()
-    args.workers = args.workers or os.cpu_count() or 1
+    if args.instances == 1 or args.instances < 0:
+        parser.error("--instances N needs N >= 2 (leave it out for one app)")
+    if args.instances:
+        if args.url:
+            parser.error("--instances starts the cluster itself: leave out --url")
+        from miniapp_testing.cluster import default_workers
+
+        args.workers = args.workers or default_workers(args.instances)
+    else:
+        args.workers = args.workers or os.cpu_count() or 1
+    if args.kill_at is not None:
+        if not args.instances:
+            parser.error("--kill-at needs --instances N (N >= 2)")
+        if not 0 <= args.kill_at < args.duration:
+            parser.error("--kill-at must fall inside the steady window (0 <= S < --duration)")
+    if args.restart_after is not None and args.kill_at is None:
+        parser.error("--restart-after needs --kill-at")
     if args.url and args.against:
         parser.error("--against starts both apps itself: leave out --url")
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -1089,13 +1376,15 @@ def main() -> None:
                 else:
                     if checkout is None:
                         worktree = checkout = checkout_of(label, Path(tmp))
-                    target = start_target(
-                        args, label, checkout, Path(tmp) / label.replace("/", "_"), redis_default
-                    )
+                    # No spaces: nginx's config takes the folder's paths unquoted.
+                    workdir = Path(tmp) / re.sub(r"[^\w.-]", "_", label)
+                    target = start_target(args, label, checkout, workdir, redis_default)
                 print(header(), file=sys.stderr)
                 for f in rounds_for(args, target):
                     figures.append(f)
                     print(row(f), file=sys.stderr)
+                    if f.get("kill", {}).get("killed"):
+                        print(kill_header() + "\n" + kill_row(f), file=sys.stderr)
             finally:
                 if target is not None:
                     stop_target(target, args.keep_db)
@@ -1109,6 +1398,12 @@ def main() -> None:
     print(header())
     for f in figures:
         print(row(f))
+    killed = [f for f in figures if f.get("kill", {}).get("killed")]
+    if killed:
+        print()
+        print(kill_header())
+        for f in killed:
+            print(kill_row(f))
     print()
     for f in figures:
         print(details(f))

@@ -71,6 +71,7 @@ class Wire:
 S_SESSION = "state___session____session_state"
 S_LIFE = "state___lifecycle____lifecycle_state"
 S_SEND = "state___profile____send_state"
+S_SEND_DELTA = f'{S_SEND}":{{'.encode()  # the send form's part of a delta
 EVENTS = {
     "hydrate": "hydrate_and_load",
     "update_vars": "reflex___state____update_vars_internal_state.update_vars_internal",
@@ -118,7 +119,12 @@ RE_BUY_KEY = re.compile(rb'"buy_key_rx_state_":"([^"]+)"')
 RE_ERROR = re.compile(rb'"error_rx_state_":"((?:[^"\\]|\\.)+)"')
 RE_RESUMED = re.compile(rb'"resumed_rx_state_":"([^"]*)"')
 RE_REDIRECT = re.compile(rb'"name":"_redirect","payload":\{"path":"([^"]+)"')
+RE_DRAFT = re.compile(rb'"(to|amount|note)_rx_state_":"((?:[^"\\]|\\.)*)"')
+RE_NEW_TOKEN = re.compile(rb'^42/_event,\["new_token","([^"]+)"')
+RE_UPSTREAM = re.compile(r"^x-upstream:\s*(.+)$", re.I | re.M)
 HYDRATED = b'"is_hydrated_rx_state_":true'
+ALREADY_CLAIMED = "Today's reward is claimed"  # app/domain/rewards.py AlreadyClaimed
+CONNECT_TIMEOUT_S = 20.0  # socket.io-client's `timeout` for opening the transport
 TOAST_MARKS = (b"An error occurred", b"backend_error")
 
 
@@ -138,6 +144,7 @@ class Socket(asyncio.Protocol):
         self.inflate: Any = None
         self.compressed = False
         self.closed_by_us = False
+        self.upstream = ""  # the instance behind nginx (X-Upstream of the handshake), if any
         self.opened: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -157,6 +164,9 @@ class Socket(asyncio.Protocol):
             if " 101 " not in status + " ":
                 self._fail(f"upgrade refused: {status}")
                 return
+            if m := RE_UPSTREAM.search(head):
+                # nginx lists every instance it tried ("a, b"): the last one answered.
+                self.upstream = m.group(1).split(",")[-1].strip()
             if "permessage-deflate" in head.lower():
                 self.inflate = zlib.decompressobj(-15)
             self.upgraded = True
@@ -246,6 +256,11 @@ class Socket(asyncio.Protocol):
 Emit = tuple[str, dict[str, Any] | None]  # an event's short name and payload
 
 
+def _key_of(emit: Emit) -> str:
+    payload = emit[1] or {}
+    return str(payload.get("key", ""))
+
+
 # -- one member --------------------------------------------------------------------------
 
 
@@ -255,6 +270,10 @@ class Pending:
     sent: float
     done: asyncio.Future[bool]
     match: bytes = b""  # the frame that ends it contains this
+    dropped: bool = False  # its socket closed before the answer came
+    ok: bool = False
+    late: bool = False  # answered after event_timeout_s (a write, still waited for)
+    error: str = ""  # a write's `error`, when it answered one
 
 
 @dataclass
@@ -309,12 +328,29 @@ class Member:
         self.send_key = ""
         self.buy_key = ""
         self.claimed_today = False
+        # The send form's sessionStorage (rx.SessionStorage vars): what the server's deltas
+        # set, as the page's applyClientStorageDelta keeps it; sent with every hydrate and
+        # update_vars_internal.
         self.drafts: dict[str, str] = {}
+        self.queued: list[tuple[str, str]] = []  # events emitted while the socket was down
         self.unanswered = 0  # answers still due to events sent without measuring them
         self.market: list[tuple[int, int, int]] = []  # (id, price, stock)
         self.stopping = False
         self.disconnects = 0
-        self.reconnects = 0
+        # The bridge's ready/viewport go once per page load (TelegramBridge.start()), not
+        # again on a reconnect.
+        self.ready_sent = False
+        # Set while the member is bound with its screen's data; cleared when the socket drops.
+        self.bound = asyncio.Event()
+        self.upstream = ""  # the instance behind nginx that holds the socket, if known
+        self.upstreams: list[str] = []  # one per socket that hydrated
+        # One per socket that dropped after it had hydrated: closed_at, the instance it was
+        # on, bound_at (hydrated again; None: never), attempts, new_token, upstream_after.
+        self.drops: list[dict[str, Any]] = []
+        self.reconnect_task: asyncio.Task[None] | None = None
+        self.open_error = ""
+        self.bound_at: float | None = None
+        self.acked_at: float | None = None  # the socket.io CONNECT ack of the last socket
         self.watch_notes = self.role == "active" and self.screen in ("home", "feed")
         self.seen: dict[str, float] = {}
         self.balances: list[tuple[float, int]] = []
@@ -345,6 +381,14 @@ class Member:
             event["payload"] = payload
         event["router_data"] = self.router_data()
         text = '42/_event,["event",' + json.dumps(event, separators=(",", ":")) + "]"
+        if not self.connected or self.sock is None:
+            # The page's event queue: nothing goes out while the socket is down (or its
+            # namespace not yet connected); the queue drains once it is (state.js "connect").
+            self.queued.append((name, text))
+            return
+        self._send_event(name, text)
+
+    def _send_event(self, name: str, text: str) -> None:
         if self.sock is not None:
             self.rec.bytes_sent += self.sock.send_text(text)
             self.rec.frames_sent += 1
@@ -404,16 +448,32 @@ class Member:
                 rec.bytes_sent += self.sock.send_text(self.connect_packet())
         elif p.startswith(b"40/_event,"):
             self.connected = True
-            # What the bridge sends as soon as the socket is up (TelegramBridge.start()).
-            self.emit("ready", {"info": READY_INFO})
-            self.emit("viewport", {"viewport": {**READY_INFO["viewport"], "is_expanded": True}})
+            self.acked_at = time.monotonic()
+            if not self.ready_sent:
+                # What the bridge sends as soon as the socket is up (TelegramBridge.start(),
+                # once per page load: a reconnect sends only the hydrate).
+                self.ready_sent = True
+                self.emit("ready", {"info": READY_INFO})
+                self.emit("viewport", {"viewport": {**READY_INFO["viewport"], "is_expanded": True}})
+            queued, self.queued = self.queued, []
+            for name, text in queued:
+                self._send_event(name, text)
+        elif p.startswith(b'42/_event,["new_token"'):
+            # The token was linked to a socket elsewhere (a killed instance never removed its
+            # record): the server made a new one, the page keeps it in sessionStorage and
+            # reconnects with it from then on. Its tab state is new: it binds from initData.
+            if m := RE_NEW_TOKEN.search(p):
+                self.token = m.group(1).decode()
+                rec.new_tokens += 1
+                if self.reconnect_task is not None and self.drops:
+                    self.drops[-1]["new_token"] = True
         elif p.startswith(b"44/_event,"):
-            rec.errors["connect_error"] += 1
+            rec.error("connect_error")
             self._finish_hydrate(False, "connect refused: " + p[10:200].decode(errors="replace"))
         elif p.startswith(b'42/_event,["state_mismatch"'):
-            rec.errors["state_mismatch"] += 1
+            rec.error("state_mismatch")
         elif p.startswith(b"41/_event,"):
-            rec.errors["server_disconnect"] += 1
+            rec.error("server_disconnect")
 
     def on_update(self, p: bytes) -> None:
         now = time.monotonic()
@@ -444,6 +504,8 @@ class Member:
                         known += 1
                         if known >= SEEN_RUN:
                             break
+        if self.role == "writer" and S_SEND_DELTA in p:
+            self._read_drafts(p)
         if b"_key_rx_state_" in p:
             if m := RE_SEND_KEY.search(p):
                 self.send_key = m.group(1).decode()
@@ -454,11 +516,11 @@ class Member:
         if b'"items_rx_state_":[' in p:
             self._read_market(p)
         if any(mark in p for mark in TOAST_MARKS):
-            rec.errors["error_toast"] += 1
+            rec.error("error_toast")
             rec.error_samples.append(p[:600].decode(errors="replace"))
         if b"_call_script" in p and b"WebApp.initData" in p:
             # SessionState.start found no initData in the hydrate and asks the page.
-            rec.errors["bind_fallback"] += 1
+            rec.error("bind_fallback")
             self.emit("bind", {"init_data": self.init_data})
         if b'"_redirect"' in p and (m := RE_REDIRECT.search(p)):
             rec.redirects += 1
@@ -478,7 +540,8 @@ class Member:
             if pending.kind in ("send", "buy", "claim"):
                 ok = b'"notice_rx_state_":"' in p and b'"notice_rx_state_":""' not in p
                 if not ok and (m := RE_ERROR.search(p)):
-                    rec.domain_errors[m.group(1).decode(errors="replace")[:80]] += 1
+                    pending.error = m.group(1).decode(errors="replace")[:80]
+                    rec.domain_errors[pending.error] += 1
             if not pending.done.done():
                 pending.done.set_result(ok)
             answered = True
@@ -491,6 +554,15 @@ class Member:
                 self.unanswered -= 1  # the answer to an unmeasured event (a form input)
             else:
                 rec.unsolicited += 1  # a delta no event of this member asked for: a push
+                if self.role == "minimized":
+                    rec.minimized_pushes.append(now)
+
+    def _read_drafts(self, p: bytes) -> None:
+        start = p.find(S_SEND_DELTA) + len(S_SEND_DELTA)
+        block = p[start : p.find(b"}", start)]
+        for m in RE_DRAFT.finditer(block):
+            value = json.loads(b'"' + m.group(2) + b'"')
+            self.drafts[f"send_draft_{m.group(1).decode()}"] = value
 
     def _read_market(self, p: bytes) -> None:
         start = p.find(b'"items_rx_state_":[') + len(b'"items_rx_state_":')
@@ -515,15 +587,53 @@ class Member:
     def on_closed(self, sock: Socket, exc: Exception | None) -> None:
         if sock is not self.sock:
             return
+        was_bound = self.hydrated
         self.connected = False
+        self.hydrated = False
+        self.bound.clear()
         if not sock.closed_by_us and not self.stopping:
-            self.disconnects += 1
-            self.rec.disconnects += 1
-            self.rec.disconnect_times.append(time.monotonic())
-            if not self.hydrated:
+            now = time.monotonic()
+            if self.reconnect_task is None:  # a failed reconnect attempt is not a new drop
+                self.disconnects += 1
+                self.rec.disconnects += 1
+                self.rec.disconnect_times.append(now)
+            if not was_bound:
                 self._finish_hydrate(False, f"closed: {exc}")
+            elif self.reconnect_task is None:
+                # socket.io-client's "disconnect" (transport close): the page reconnects at
+                # once, with the token it has, and hydrates in full (state.js reconnect()).
+                self.drops.append(
+                    {
+                        "closed_at": now,
+                        "upstream": sock.upstream,
+                        "acked_at": None,  # the CONNECT ack of the socket that bound again
+                        "bound_at": None,
+                        "attempts": 0,
+                        "new_token": False,
+                        "upstream_after": "",
+                    }
+                )
+                self.reconnect_task = asyncio.get_running_loop().create_task(self._reconnect())
         if self.pending is not None and not self.pending.done.done():
+            self.pending.dropped = True
             self.pending.done.set_result(False)
+
+    async def _reconnect(self) -> None:
+        """The page's reconnect: at once after a drop, then after every failed attempt
+        (connect_error, or closed before the namespace connected) 200 ms x attempts (at
+        most 2 s), for as long as the page is open."""
+        drop = self.drops[-1]
+        try:
+            while not self.stopping and time.monotonic() < self.plan.stop_at:
+                drop["attempts"] += 1
+                if await self.open(reconnect=True):
+                    drop["acked_at"] = self.acked_at
+                    drop["bound_at"] = self.bound_at
+                    drop["upstream_after"] = self.upstream
+                    return
+                await asyncio.sleep(0.2 * min(drop["attempts"], 10))
+        finally:
+            self.reconnect_task = None
 
     # -- actions -------------------------------------------------------------------------
 
@@ -532,32 +642,50 @@ class Member:
         if fut is not None and not fut.done():
             fut.set_result(ok)
         if not ok:
-            self.hydrate_error = self.hydrate_error or error
+            self.open_error = self.open_error or error
 
-    async def open(self) -> bool:
+    async def open(self, *, reconnect: bool = False) -> bool:
         """Open the socket and hydrate: connect + hydrate time, as measured for the page."""
         loop = asyncio.get_running_loop()
         self._hydrate_fut: asyncio.Future[bool] = loop.create_future()
         self.hydrated = False
+        self.bound.clear()
         self.status = ""
+        self.open_error = ""
         started = time.monotonic()
         sock = Socket(self, self.request())
         self.sock = sock
+        # A first open that takes longer than hydrate_timeout_s is reported as failed. A
+        # reconnecting page has no such limit: once the socket is up it waits for the hydrate's
+        # answer as long as it takes (socket.io-client times out only the transport's opening,
+        # 20 s); it gives up only when the run ends.
+        wait_s = self.plan.hydrate_timeout_s
+        if reconnect:
+            wait_s = max(wait_s, self.plan.stop_at + self.plan.event_timeout_s - started)
         try:
             await asyncio.wait_for(
                 loop.create_connection(lambda: sock, "127.0.0.1", self.plan.port),
-                self.plan.hydrate_timeout_s,
+                CONNECT_TIMEOUT_S,
             )
-            ok = await asyncio.wait_for(self._hydrate_fut, self.plan.hydrate_timeout_s)
+            await asyncio.wait_for(sock.opened, CONNECT_TIMEOUT_S)
+            ok = await asyncio.wait_for(self._hydrate_fut, wait_s)
         except (OSError, TimeoutError, ConnectionError) as exc:
-            self.hydrate_error = self.hydrate_error or f"{type(exc).__name__}: {exc}"
+            self.open_error = self.open_error or f"{type(exc).__name__}: {exc}"
             ok = False
         if not ok:
-            self.rec.hydrate_failures[self.hydrate_error.split(":")[0][:60]] += 1
+            reason = self.open_error.split(":")[0][:60]
+            if reconnect:
+                self.rec.reconnect_failures[reason] += 1
+            else:
+                self.hydrate_error = self.open_error
+                self.rec.hydrate_failures[reason] += 1
             sock.close()
             return False
         now = time.monotonic()
         self.hydrated = True
+        self.bound_at = now
+        self.upstream = sock.upstream
+        self.upstreams.append(sock.upstream)
         self.first_hydrate = False
         ms = (now - started) * 1000
         if self.hydrate_ms is None:
@@ -567,24 +695,94 @@ class Member:
             self.rec.rehydrates.append((started, ms))
         if self.balance is not None and self.role == "active":
             self.balances.append((now, self.balance))
+        self.bound.set()
         return True
 
-    async def call(self, kind: str, match: bytes, *emits: Emit) -> bool:
-        """Send events and wait for the frame that answers the last one (contains `match`)."""
-        if not self.connected or self.sock is None:
+    async def wait_bound(self, timeout_s: float) -> bool:
+        """Bound again after a drop (the page's queued events go out on connect)."""
+        if self.hydrated:
+            return True
+        if self.reconnect_task is None:
             return False
+        try:
+            await asyncio.wait_for(self.bound.wait(), timeout_s)
+        except TimeoutError:
+            return False
+        return self.hydrated
+
+    async def _exchange(
+        self, kind: str, match: bytes, emits: tuple[Emit, ...], *, late: bool = False
+    ) -> Pending | None:
+        """Send, then wait for the answer: the Pending (dropped or not), None on a timeout.
+
+        With `late` (a write) an answer past the timeout is still waited for, until the run
+        ends: the page's button stays busy (`sending`) until it comes, so the member makes no
+        other write meanwhile (and a late answer is not taken for the next write's). The
+        timeout is counted all the same; the Pending comes back with `late` set."""
         self.tick_sent = None  # a tick in flight can no longer be told from this answer
         done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         for name, payload in emits[:-1]:
             self.emit(name, payload)
-        self.pending = Pending(kind, time.monotonic(), done, match)
+        pending = Pending(kind, time.monotonic(), done, match)
+        self.pending = pending
         self.emit(*emits[-1])
         try:
-            return await asyncio.wait_for(done, self.plan.event_timeout_s)
+            pending.ok = await asyncio.wait_for(asyncio.shield(done), self.plan.event_timeout_s)
         except TimeoutError:
             self.rec.timeouts[kind] += 1
+            self.rec.error_log.append((time.monotonic(), f"timeout:{kind}"))
+            remaining = self.plan.stop_at - time.monotonic()
+            if not late or remaining <= 0:
+                done.cancel()
+                if self.pending is pending:
+                    self.pending = None
+                return None
+            try:
+                pending.ok = await asyncio.wait_for(done, remaining)
+            except TimeoutError:
+                if self.pending is pending:
+                    self.pending = None
+                return None
+            pending.late = True
+        if self.pending is pending:  # dropped: no frame will end it now
             self.pending = None
+        return pending
+
+    async def call(self, kind: str, match: bytes, *emits: Emit, resend: bool = False) -> bool:
+        """Send events and wait for the frame that answers the last one (contains `match`).
+
+        While the socket is down and coming back, the page queues the event and sends it on
+        connect: so does this. With `resend` (a write), an event whose socket closed before
+        its answer is sent again once bound, with the same payload (its idempotency key), as
+        the page's queued event would be."""
+        tapped = time.monotonic()
+        outcomes = self.rec.outcomes
+        if not self.hydrated and not await self.wait_bound(self.plan.hydrate_timeout_s + 30):
+            outcomes.append((kind, tapped, "not connected"))
             return False
+        pending = await self._exchange(kind, match, emits, late=resend)
+        if pending is None:
+            outcomes.append((kind, tapped, "timeout"))
+            return False
+        if not pending.dropped:
+            status = "ok" if pending.ok else "failed"
+            outcomes.append((kind, tapped, f"late {status}" if pending.late else status))
+            return pending.ok
+        if not resend:
+            outcomes.append((kind, tapped, "dropped"))
+            return False
+        self.rec.resent[kind] += 1
+        self.rec.resent_keys.append(_key_of(emits[-1]))
+        if not await self.wait_bound(self.plan.hydrate_timeout_s + 30):
+            outcomes.append((kind, tapped, "lost"))
+            return False
+        again = await self._exchange(kind, match, emits[-1:], late=True)
+        if again is None or again.dropped:
+            outcomes.append((kind, tapped, "resent: timeout" if again is None else "lost"))
+            return False
+        ok = again.ok or (kind == "claim" and again.error.startswith(ALREADY_CLAIMED))
+        outcomes.append((kind, tapped, "resent ok" if ok else "resent failed"))
+        return ok
 
     async def navigate_path(self, path: str, *, measure: bool = True) -> bool:
         """A tap on a tab (client-side navigation): storage vars, then the route's on_load."""
@@ -624,7 +822,6 @@ class Member:
         if self.path != "/profile/send":
             await self.navigate_path("/profile/send")
         amount = "1"
-        self.drafts.update(send_draft_to=to, send_draft_amount=amount, send_draft_note=note)
         # What typing does (debounced inputs), then the tap on Send with the form's key.
         self.emit("set_to", {"value": to})
         self.emit("set_amount", {"value": amount})
@@ -632,9 +829,9 @@ class Member:
         self.unanswered += 3
         await asyncio.sleep(self.rng.uniform(0.1, 0.3))
         sent = time.monotonic()
-        ok = await self.call("send", b'"sending_rx_state_":false', ("send", {"key": self.send_key}))
-        if ok:
-            self.drafts.update(send_draft_to="", send_draft_amount="", send_draft_note="")
+        ok = await self.call(
+            "send", b'"sending_rx_state_":false', ("send", {"key": self.send_key}), resend=True
+        )
         return sent, ok
 
     async def buy(self) -> bool:
@@ -647,17 +844,19 @@ class Member:
         item_id, _, _ = self.rng.choice(choices)
         await self.navigate_path(f"/market/{item_id}")
         payload = {"item_id": item_id, "key": self.buy_key}
-        return await self.call("buy", b'"buying_rx_state_":false', ("buy", payload))
+        return await self.call("buy", b'"buying_rx_state_":false', ("buy", payload), resend=True)
 
     async def claim(self) -> bool:
         if self.path != "/":
             await self.navigate_path("/")
         if self.claimed_today:
             return False
-        return await self.call("claim", b'"claiming_rx_state_":false', ("claim", None))
+        return await self.call("claim", b'"claiming_rx_state_":false', ("claim", None), resend=True)
 
     def close(self) -> None:
         self.stopping = True
+        if self.reconnect_task is not None:
+            self.reconnect_task.cancel()
         if self.sock is not None:
             if self.connected:
                 self.sock.send_text(b"41/_event,")
@@ -683,6 +882,16 @@ class Recorder:
     sent: Counter[str] = field(default_factory=Counter)
     disconnects: int = 0
     disconnect_times: list[float] = field(default_factory=list)
+    # (time, kind) of every error above and every timeout: split at a kill
+    error_log: list[tuple[float, str]] = field(default_factory=list)
+    # (kind, tapped, outcome) of every call: ok, failed (answered no), timeout, dropped (its
+    # socket closed, not a write), not connected, lost (never bound again), resent ok/failed
+    outcomes: list[tuple[str, float, str]] = field(default_factory=list)
+    resent: Counter[str] = field(default_factory=Counter)
+    resent_keys: list[str] = field(default_factory=list)
+    reconnect_failures: Counter[str] = field(default_factory=Counter)
+    new_tokens: int = 0
+    minimized_pushes: list[float] = field(default_factory=list)  # deltas to minimized tabs
     redirects: int = 0
     ticks: int = 0
     unanswered_ticks: int = 0
@@ -692,6 +901,10 @@ class Recorder:
     bytes_received: int = 0
     frames_sent: int = 0
     bytes_sent: int = 0
+
+    def error(self, kind: str) -> None:
+        self.errors[kind] += 1
+        self.error_log.append((time.monotonic(), kind))
 
 
 # -- roles -----------------------------------------------------------------------------
@@ -730,7 +943,7 @@ async def writer_loop(m: Member, seq: list[int]) -> None:
             kind = "transfer"
         if kind == "buy" and (m.balance or 0) < 40:
             kind = "transfer"
-        if m.connected:
+        if m.hydrated or m.reconnect_task is not None:  # down: the tap waits for the socket
             await write_once(m, kind, seq)
         next_t += m.rng.expovariate(rate)
         next_t = max(next_t, time.monotonic() - 2.0)  # a backlog is dropped, not burst
@@ -771,9 +984,7 @@ async def run_member(m: Member) -> None:
                 await asyncio.sleep(m.rng.uniform(0.5, 1.5) * plan.nav_every_s)
                 if time.monotonic() >= plan.stop_at - 1:
                     break
-                if not m.connected:
-                    await reconnect(m)
-                    continue
+                # A tap while the socket is down is queued and goes out once it is back.
                 choices = [p for p in SCREENS.values() if p != m.path]
                 await m.navigate_path(m.rng.choice(choices))
         elif m.role == "resuming":
@@ -781,29 +992,17 @@ async def run_member(m: Member) -> None:
                 await asyncio.sleep(m.rng.uniform(0.5, 1.5) * plan.resume_active_s)
                 if time.monotonic() >= plan.stop_at - 1:
                     break
-                if not m.connected:
-                    await reconnect(m)
-                    continue
                 await m.deactivate()
                 await asyncio.sleep(m.rng.uniform(0.5, 1.5) * plan.resume_minimized_s)
                 await m.activate()
         elif m.role == "writer":
             await writer_loop(m, m.spec["seq"])
-        while time.monotonic() < plan.stop_at - 0.5:
-            if not m.connected and not m.stopping and m.reconnects < 5:
-                m.reconnects += 1
-                await reconnect(m)
-            await asyncio.sleep(0.5)
+        # A dropped socket comes back by itself (Member._reconnect), as the page's does.
+        await sleep_until(plan.stop_at - 0.5)
     finally:
         if ticker is not None:
             ticker.cancel()
         m.close()
-
-
-async def reconnect(m: Member) -> None:
-    """What socket.io-client does after a drop: reconnect and hydrate in full (no hashes)."""
-    await asyncio.sleep(m.rng.uniform(0.2, 1.0))
-    await m.open()
 
 
 async def _worker(plan: Plan, specs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -840,6 +1039,8 @@ async def _worker(plan: Plan, specs: list[dict[str, Any]]) -> dict[str, Any]:
                 "seen": m.seen if m.watch_notes else {},
                 "balances": m.balances,
                 "token": m.token,
+                "upstreams": m.upstreams,
+                "drops": m.drops,
             }
             for m in members
         ],
