@@ -147,9 +147,21 @@ const watchResume = (nonce, answeringSince = null) => {
   }, RESUME_TIMEOUT_MS);
 };
 
+// Whether the Mini App is shown, kept where the socket's hydrate reads it
+// (LifecycleState.shown): a tab whose state is new after a reconnect (a backend that died)
+// then knows it is minimized without another deactivated event.
+const rememberActive = (active) => {
+  try {
+    window.sessionStorage.setItem("tg_active", active ? "1" : "0");
+  } catch (e) {
+    // Storage may be unavailable: the server counts the tab as shown until told.
+  }
+};
+
 const becameActive = () => {
   if (bridge.active) return;
   bridge.active = true;
+  rememberActive(true);
   document.documentElement.dataset.tgActive = "true";
   const nonce = `${Date.now()}-${Math.random().toString(36).slice(2, 10)}`;
   bridge.pendingResume = nonce;
@@ -161,6 +173,7 @@ const becameActive = () => {
 const becameInactive = () => {
   if (!bridge.active) return;
   bridge.active = false;
+  rememberActive(false);
   // Minimized again before the last resume was answered: the next activation starts over
   // (no polling and no reload while minimized).
   bridge.pendingResume = null;
@@ -174,6 +187,7 @@ const start = () => {
   bridge.started = true;
   const app = webApp();
   bridge.active = isActiveNow();
+  rememberActive(bridge.active);
   document.documentElement.dataset.tgActive = String(bridge.active);
   window.appTelegram = { haptic, supports, inTelegram };
   if (app) {

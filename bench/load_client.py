@@ -373,6 +373,10 @@ class Member:
             key = self.wire.storage.get(name)
             if key:
                 out[key] = value
+        # The bridge keeps whether the Mini App is shown in sessionStorage (when the page
+        # has that key), so a reconnect's hydrate carries it.
+        if shown := self.wire.storage.get("tg_active"):
+            out[shown] = "1" if self.active else "0"
         return out
 
     def emit(self, name: str, payload: dict[str, Any] | None = None) -> None:

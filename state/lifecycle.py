@@ -42,6 +42,9 @@ class LifecycleState(rx.State):
     active: bool = True
     # The nonce of the last resume the server handled (the bridge waits for it).
     resumed: str = ""
+    # "0" while the bridge last saw the Mini App minimized: it comes with every hydrate, so
+    # a tab whose state is new after a reconnect (a backend that died) stays quiet.
+    shown: str = rx.SessionStorage("", name="tg_active")
     # What the client reported, for handlers on the server. Backend-only: the page itself
     # reads the script's --tg-* CSS variables, so none of this needs a delta to the browser.
     _version: str = ""

@@ -449,7 +449,8 @@ async def follow(
         # reconnects while minimized stays quiet until it is activated.
         from state.lifecycle import LifecycleState  # lifecycle imports this module
 
-        resume = (await state.get_state(LifecycleState)).active
+        lifecycle = await state.get_state(LifecycleState)
+        resume = lifecycle.active and lifecycle.shown != "0"
     if not member or not resume:
         await current.pause(sid)
         return
