@@ -95,6 +95,12 @@ def test_back_button_returns_from_item_to_market_and_main_button_buys(
     )
     assert get_profile(db, newcomer["id"]).balance == balance - item.price
     # The result was felt: a success haptic, and the button showed its progress meanwhile.
+    # Waited for: the new stock may arrive by a live push before the buy's last delta,
+    # which brings the haptic.
+    tg.wait_until(
+        "() => window.__tgHost.posted.some((e) => e.type === 'web_app_trigger_haptic_feedback'"
+        " && e.data && e.data.notification_type === 'success')"
+    )
     haptics = tg.posted("web_app_trigger_haptic_feedback")
     assert {"type": "notification", "notification_type": "success"} in haptics
     assert any(setup.get("is_progress_visible") for setup in tg.posted("web_app_setup_main_button"))
