@@ -65,7 +65,6 @@ import argparse
 import json
 import math
 import os
-import shutil
 import signal
 import statistics
 import subprocess
@@ -84,6 +83,7 @@ if str(ROOT) not in sys.path:  # `python bench/frontend.py` puts bench/, not the
 
 import httpx  # noqa: E402
 
+from bench.worktree import checkout_of  # noqa: E402
 from miniapp_testing.plugin import CHROMIUM, CHROMIUM_ARGS, PHONE  # noqa: E402
 from miniapp_testing.server import AppServer  # noqa: E402
 
@@ -455,20 +455,6 @@ def report_side_by_side(times: dict[str, dict[str, list[float]]], extra: dict) -
         )
         out[screen] = {ref: summary(a), here: summary(b), "p50 ratio": ratio}
     return out
-
-
-def checkout_of(ref: str, parent: Path) -> Path:
-    """A worktree of `ref` with what `make install` fetched beside the code."""
-    path = parent / "against"
-    subprocess.run(
-        ["git", "-C", str(ROOT), "worktree", "add", "--detach", str(path), ref],
-        check=True,
-        capture_output=True,
-    )
-    script = Path("assets/external/telegram-web-app.js")  # fetched, not in git
-    (path / script).parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(ROOT / script, path / script)
-    return path
 
 
 def measure_clicks(browser: Any, server: AppServer, clicks: int) -> dict[str, list[float]]:

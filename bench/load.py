@@ -58,7 +58,6 @@ import multiprocessing
 import os
 import random
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -87,6 +86,7 @@ from bench.load_cluster import (  # noqa: E402
     kill_row,
 )
 from bench.stats import percentile  # noqa: E402
+from bench.worktree import checkout_of  # noqa: E402
 
 PG_ADMIN = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 DEFAULT_REDIS = "redis://127.0.0.1:6379/13"
@@ -1219,20 +1219,6 @@ def details(f: dict[str, Any]) -> str:
 
 
 # -- main --------------------------------------------------------------------------------------
-
-
-def checkout_of(ref: str, parent: Path) -> Path:
-    path = parent / "against"
-    subprocess.run(
-        ["git", "-C", str(ROOT), "worktree", "add", "--detach", str(path), ref],
-        check=True,
-        capture_output=True,
-    )
-    script = Path("assets/external/telegram-web-app.js")  # fetched, not in git
-    if (ROOT / script).exists():
-        (path / script).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(ROOT / script, path / script)
-    return path
 
 
 def rounds_for(args: argparse.Namespace, target: Target) -> Iterator[dict[str, Any]]:

@@ -104,7 +104,7 @@ def member_families(member: int) -> list[Family]:
 
 
 def flushes() -> int | None:
-    """Before a screen loads: how many pushes this process has made (see LiveHub.place)."""
+    """Before a screen loads: how many flushes this process has made (see LiveHub.place)."""
     current = hub()
     return current.seq if current is not None else None
 
@@ -178,7 +178,6 @@ class LiveHub:
         self.interval_s = interval_s
         self.tabs: dict[str, Tab] = {}
         self.variants: dict[str, tuple[Broadcast, str]] = {}  # room -> its broadcast, arg
-        self.pushes = 0  # deltas sent to rooms, and tabs refreshed
         # Flushes so far, and the last one that pushed to each room: a tab that read its
         # screen before a push and joined the room after it is sent the room's value.
         self.seq = 0
@@ -329,7 +328,6 @@ class LiveHub:
                 continue
             self.room_seq[room] = self.seq
             await self._fan_out(room, StateUpdate(delta=delta(values)))
-            self.pushes += 1
             PUSHES.labels("room").inc()
         for tab in list(self.tabs.values()):
             if not tab.active or not tab.member:
@@ -397,7 +395,6 @@ class LiveHub:
                 for broadcast in owned:
                     if broadcast.refresh is not None:
                         await broadcast.refresh(state)
-            self.pushes += 1
             PUSHES.labels("tab").inc()
         except Exception:
             logger.warning("live refresh of a tab failed", exc_info=True)
