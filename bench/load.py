@@ -363,9 +363,12 @@ def read_wire(url: str, protocol: str, heartbeat_ms: int) -> tuple[Wire, dict[st
     facts: dict[str, Any] = {"bundle_files": len(scripts)}
     if protocol == "tick":
         wire.periodic, wire.periodic_ms = "tick", 2000
-    elif "session_state.keep_live" in bundle and heartbeat_ms > 0:
-        # The push protocol's LiveTicker is a slow safety net (components/layout.py).
-        wire.periodic, wire.periodic_ms = "keep_live", heartbeat_ms
+    elif "session_state.keep_live" in bundle and heartbeat_ms >= 0:
+        # The push protocol's LiveTicker is a slow safety net (components/layout.py): as
+        # often as the served page sends it, unless --heartbeat-ms says otherwise.
+        served = re.search(r"interval:\s*(\d+)[^;]{0,800}?session_state\.keep_live", bundle)
+        wire.periodic = "keep_live"
+        wire.periodic_ms = heartbeat_ms or (int(served.group(1)) if served else 60_000)
     if m := re.search(r"initialStateHashes\s*=\s*\[([^\]]*)\]", bundle):
         wire.hashes = re.findall(r"[`\"']([0-9a-f]+)[`\"']", m.group(1))
     if m := re.search(r"stateSchema\s*=\s*[`\"']([0-9a-f]+)[`\"']", bundle):
@@ -1291,9 +1294,9 @@ def main() -> None:
     parser.add_argument(
         "--heartbeat-ms",
         type=int,
-        default=60_000,
+        default=0,
         help="push protocol: SessionState.keep_live every this many ms while active, when the "
-        "page has it (its 60-s safety net); 0: none",
+        "page has it (default 0: the interval the served page uses); -1: none",
     )
     parser.add_argument(
         "--checkout", type=Path, help="serve this checkout (a folder) instead of the script's own"
