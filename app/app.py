@@ -13,7 +13,7 @@ from app.domain.db import get_database
 from app.domain.queries import warm_up
 from app.pages import PAGES
 from app.settings import get_settings
-from state import live
+from state import live, lock_slots
 from state.navigation import reflex_route, register_screen
 
 app = rx.App(
@@ -34,6 +34,12 @@ for page in PAGES:
     register_screen(page.route, page.screen_events())
     live.register(reflex_route(page.route), page.live)
 live.install(app)
+
+
+@app.register_lifespan_task
+def bound_state_locks() -> None:
+    # At start, in each worker: its own state manager and event loop.
+    lock_slots.install(app, get_settings().state_lock_slots)
 
 
 @app.register_lifespan_task

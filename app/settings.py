@@ -42,6 +42,10 @@ class Settings(BaseSettings):
     # (bench/load.py: tick 6.0 ms and 300 members at p95 44 ms with 2 workers, 644 ms
     # with 5) and took 2.4x the memory.
     workers: int = max(1, os.cpu_count() or 1)
+    # Tab states one process holds locked at once (state/lock_slots.py); 0: no bound.
+    # Enough to keep a core busy while events wait on Redis and the database, few enough
+    # that their CPU fits well inside the 5-s state lock when hundreds arrive together.
+    state_lock_slots: int = 16
 
     @field_validator("admin_ids", mode="before")
     @classmethod

@@ -469,6 +469,12 @@ def test_killed_instance_members_reconnect_to_the_other_and_carry_on(
         report = books(db)
         assert books_balanced(report), f"books do not balance: {report}"
 
+        # The survivor served the rebinds through its state slots (state/lock_slots.py).
+        survivor_port = cluster.instance_ports[1 - victim]
+        metrics = httpx.get(f"http://127.0.0.1:{survivor_port}/metrics", timeout=10).text
+        waited = re.search(r"^state_slot_wait_seconds_count ([0-9.e+]+)$", metrics, re.M)
+        assert waited and float(waited.group(1)) > 0, "no state modification went through the slots"
+
         # nginx logged the dropped sockets (a socket's line is written when it closes).
         dropped = [
             r
