@@ -366,9 +366,14 @@ def read_wire(url: str, protocol: str, heartbeat_ms: int) -> tuple[Wire, dict[st
     elif "session_state.keep_live" in bundle and heartbeat_ms >= 0:
         # The push protocol's LiveTicker is a slow safety net (components/layout.py): as
         # often as the served page sends it, unless --heartbeat-ms says otherwise.
-        served = re.search(r"interval:\s*(\d+)[^;]{0,800}?session_state\.keep_live", bundle)
+        # The minified ticker: `...keep_live`...);return E(Ticker,{...,interval:12e4` (the
+        # number as the minifier writes it; the handler comes first, the props after).
+        number = r"interval:\s*(\d+(?:\.\d+)?(?:e\d+)?)"
+        served = re.search(r"session_state\.keep_live.{0,800}?" + number, bundle, re.S)
+        if served is None:
+            raise SystemExit("the served page sends keep_live, but its interval was not found")
         wire.periodic = "keep_live"
-        wire.periodic_ms = heartbeat_ms or (int(served.group(1)) if served else 60_000)
+        wire.periodic_ms = heartbeat_ms or int(float(served.group(1)))
     if m := re.search(r"initialStateHashes\s*=\s*\[([^\]]*)\]", bundle):
         wire.hashes = re.findall(r"[`\"']([0-9a-f]+)[`\"']", m.group(1))
     if m := re.search(r"stateSchema\s*=\s*[`\"']([0-9a-f]+)[`\"']", bundle):
