@@ -1,13 +1,17 @@
-"""What all writes share: idempotency lookups and the books invariant."""
+"""What all writes share: the keyed-write skeleton, the ledger row and the books invariant."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.cache.readthrough import Patch, PendingWrite
 from app.domain.db import Database
 from app.domain.models import MarketItem, Transaction, TxKind, User
 from app.domain.views import FeedItem, display_name
@@ -19,6 +23,64 @@ def find_by_key(session: Session, actor_id: int, key: str) -> Any | None:
     return session.execute(
         select(tx_t).where(tx_t.c.actor_id == actor_id, tx_t.c.idempotency_key == key)
     ).first()
+
+
+R = TypeVar("R")
+
+
+class _Replay(Exception):
+    def __init__(self, previous: Any) -> None:
+        self.previous = previous
+
+
+@dataclass(frozen=True, slots=True)
+class KeyedWrite:
+    """What a keyed write's body works with, inside its transaction."""
+
+    session: Session
+    cache: PendingWrite
+    actor_id: int
+    key: str
+
+    def recheck(self) -> None:
+        """Call after taking row locks: a retry of this key may have committed while this
+        transaction waited for them (READ COMMITTED sees it now), and the first result
+        must win over a fresh check of balances or stock."""
+        previous = find_by_key(self.session, self.actor_id, self.key)
+        if previous is not None:
+            raise _Replay(previous)
+
+
+def keyed_write(
+    db: Database,
+    actor_id: int,
+    key: str,
+    body: Callable[[KeyedWrite], tuple[R, list[Patch]]],
+    replay: Callable[[Session, Any], R],
+) -> R:
+    """One write under the member's idempotency key, as transfers, purchases and rewards do
+    it: a key already booked answers `replay(session, its transaction)` instead of writing
+    again, before the body, after its row locks (`recheck`) and when a concurrent retry
+    committed the same key between our lookup and our insert (the unique index's
+    IntegrityError). The body registers its cache families (`write.cache.register`) and
+    returns its result with the patches its commit makes exact (Cache.writing)."""
+    with db.cache.writing() as pending:
+        try:
+            with db.write() as s:
+                write = KeyedWrite(s, pending, actor_id, key)
+                try:
+                    write.recheck()
+                    result, planned = body(write)
+                except _Replay as again:
+                    return replay(s, again.previous)
+            pending.committed(planned)
+            return result
+        except IntegrityError:
+            with db.read() as s:
+                previous = find_by_key(s, actor_id, key)
+                if previous is None:
+                    raise
+                return replay(s, previous)
 
 
 def _name(member: Any | None) -> str | None:

@@ -6,16 +6,15 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.cache import keys
-from app.cache.readthrough import PendingWrite
+from app.cache.readthrough import Patch
 from app.domain import patches
 from app.domain.db import Database
 from app.domain.errors import IdempotencyConflict, InsufficientBalance, NotFound, OutOfStock
-from app.domain.ledger import book, find_by_key
-from app.domain.models import MarketItem, Purchase, Transaction, TxKind, User, utcnow
+from app.domain.ledger import KeyedWrite, book, keyed_write
+from app.domain.models import MarketItem, Purchase, TxKind, User, utcnow
 from app.domain.validation import (
     require_id,
     require_idempotency_key,
@@ -30,7 +29,6 @@ from app.domain.views import (
 
 items_t = MarketItem.__table__
 users_t = User.__table__
-tx_t = Transaction.__table__
 purchases_t = Purchase.__table__
 # market_items.id is INTEGER (32 bits) on PostgreSQL: a bigger id is a DataError there.
 MAX_ITEM_ID = 2**31 - 1
@@ -72,117 +70,95 @@ def buy(
     db: Database, user_id: Any, item_id: Any, idempotency_key: Any, *, now: datetime | None = None
 ) -> PurchaseResult:
     """Take one from stock and charge the price, both or neither."""
-    # After the commit (or a failed one): the buyer's profile, history and purchases,
-    # stock, the feed, the board get new generations; the ledger's entries this write
-    # knows are patched in when exact (Cache.writing).
-    with db.cache.writing() as write:
-        return _buy(db, user_id, item_id, idempotency_key, now=now, write=write)
-
-
-def _buy(
-    db: Database,
-    user_id: Any,
-    item_id: Any,
-    idempotency_key: Any,
-    *,
-    now: datetime | None = None,
-    write: PendingWrite,
-) -> PurchaseResult:
     user_id = require_user_id(user_id)
     item_id = require_id(item_id, "Item id", maximum=MAX_ITEM_ID)
     key = require_idempotency_key(idempotency_key)
-    now = now or utcnow()
-    try:
-        with db.write() as s:
-            # Lock the buyer first: a retry of the same key waits here until the first
-            # attempt commits, then finds its result instead of a sold-out item.
-            buyer = s.execute(
-                select(users_t.c.id).where(users_t.c.id == user_id).with_for_update()
+    at = now or utcnow()
+
+    def body(write: KeyedWrite) -> tuple[PurchaseResult, list[Patch]]:
+        s = write.session
+        # Lock the buyer first: a retry of the same key waits here until the first
+        # attempt commits, then finds its result instead of a sold-out item.
+        buyer = s.execute(
+            select(users_t.c.id).where(users_t.c.id == user_id).with_for_update()
+        ).first()
+        write.recheck()
+        if buyer is None:
+            raise NotFound("Your account is not registered yet.")
+        # The conditional decrement is the lock: concurrent buyers of the last one
+        # queue on this row, and only those that still see stock > 0 get it.
+        item = s.execute(
+            update(items_t)
+            .where(items_t.c.id == item_id, items_t.c.active.is_(True), items_t.c.stock > 0)
+            .values(stock=items_t.c.stock - 1)
+            .returning(items_t.c.price, items_t.c.title)
+        ).first()
+        if item is None:
+            exists = s.execute(
+                select(items_t.c.id).where(items_t.c.id == item_id, items_t.c.active.is_(True))
             ).first()
-            previous = find_by_key(s, user_id, key)
-            if previous is not None:
-                return _replay(s, previous, item_id)
-            if buyer is None:
-                raise NotFound("Your account is not registered yet.")
-            # The conditional decrement is the lock: concurrent buyers of the last one
-            # queue on this row, and only those that still see stock > 0 get it.
-            item = s.execute(
-                update(items_t)
-                .where(items_t.c.id == item_id, items_t.c.active.is_(True), items_t.c.stock > 0)
-                .values(stock=items_t.c.stock - 1)
-                .returning(items_t.c.price, items_t.c.title)
-            ).first()
-            if item is None:
-                exists = s.execute(
-                    select(items_t.c.id).where(items_t.c.id == item_id, items_t.c.active.is_(True))
-                ).first()
-                if exists is None:
-                    raise NotFound("This item is not in the market.")
-                raise OutOfStock("Sold out: this item is out of stock.")
-            price = int(item.price)
-            buyer_row = s.execute(
-                update(users_t)
-                .where(users_t.c.id == user_id, users_t.c.balance >= price)
-                .values(balance=users_t.c.balance - price)
-                .returning(*users_t.c)
-            ).first()
-            if buyer_row is None:
-                have = s.execute(
-                    select(users_t.c.balance).where(users_t.c.id == user_id)
-                ).scalar_one()
-                raise InsufficientBalance(
-                    f"Not enough points: you have {int(have):,}, this costs {price:,}."
-                )
-            bought = book(
-                s,
-                kind=TxKind.PURCHASE,
-                amount=price,
-                actor_id=user_id,
-                key=key,
-                now=now,
-                sender=buyer_row,
-                item_id=item_id,
-                item_title=item.title,
-                note=item.title[:280],
+            if exists is None:
+                raise NotFound("This item is not in the market.")
+            raise OutOfStock("Sold out: this item is out of stock.")
+        price = int(item.price)
+        buyer_row = s.execute(
+            update(users_t)
+            .where(users_t.c.id == user_id, users_t.c.balance >= price)
+            .values(balance=users_t.c.balance - price)
+            .returning(*users_t.c)
+        ).first()
+        if buyer_row is None:
+            have = s.execute(select(users_t.c.balance).where(users_t.c.id == user_id)).scalar_one()
+            raise InsufficientBalance(
+                f"Not enough points: you have {int(have):,}, this costs {price:,}."
             )
-            purchase_id = s.execute(
-                purchases_t.insert()
-                .values(
-                    user_id=user_id,
-                    item_id=item_id,
-                    price=price,
-                    transaction_id=bought.id,
-                    created_at=now,
-                )
-                .returning(purchases_t.c.id)
-            ).scalar_one()
-            balance = int(buyer_row.balance)
-            # Announced before the commit (see Cache.register).
-            write.register(
-                keys.profile(user_id),
-                keys.history(user_id),
-                keys.purchases(user_id),
-                keys.MARKET,
-                keys.FEED,
-                keys.LEADERBOARD,
-            )
-            after = patches.after_ledger_write({user_id: (buyer_row, balance)}, bought)
-            result = PurchaseResult(
-                purchase_id=int(purchase_id),
-                transaction_id=bought.id,
+        bought = book(
+            s,
+            kind=TxKind.PURCHASE,
+            amount=price,
+            actor_id=user_id,
+            key=key,
+            now=at,
+            sender=buyer_row,
+            item_id=item_id,
+            item_title=item.title,
+            note=item.title[:280],
+        )
+        purchase_id = s.execute(
+            purchases_t.insert()
+            .values(
+                user_id=user_id,
                 item_id=item_id,
-                title=item.title,
                 price=price,
-                balance=balance,
+                transaction_id=bought.id,
+                created_at=at,
             )
-        write.committed(after)
-        return result
-    except IntegrityError:
-        with db.read() as s:
-            previous = find_by_key(s, user_id, key)
-            if previous is None:
-                raise
-            return _replay(s, previous, item_id)
+            .returning(purchases_t.c.id)
+        ).scalar_one()
+        balance = int(buyer_row.balance)
+        # After the commit (or a failed one): the buyer's profile, history and purchases,
+        # stock, the feed, the board get new generations (announced before the commit,
+        # see Cache.register); the ledger's entries this write knows are patched in.
+        write.cache.register(
+            keys.profile(user_id),
+            keys.history(user_id),
+            keys.purchases(user_id),
+            keys.MARKET,
+            keys.FEED,
+            keys.LEADERBOARD,
+        )
+        planned = patches.after_ledger_write({user_id: (buyer_row, balance)}, bought)
+        result = PurchaseResult(
+            purchase_id=int(purchase_id),
+            transaction_id=bought.id,
+            item_id=item_id,
+            title=item.title,
+            price=price,
+            balance=balance,
+        )
+        return result, planned
+
+    return keyed_write(db, user_id, key, body, lambda s, previous: _replay(s, previous, item_id))
 
 
 def _replay(s: Session, previous: Any, item_id: int) -> PurchaseResult:

@@ -6,21 +6,21 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from app.cache import keys
+from app.cache.readthrough import Patch
 from app.domain import patches
 from app.domain.db import Database
 from app.domain.errors import AlreadyClaimed, NotFound
-from app.domain.ledger import book, find_by_key
-from app.domain.models import Transaction, TxKind, User, utcnow
+from app.domain.ledger import KeyedWrite, book, find_by_key, keyed_write
+from app.domain.models import TxKind, User, utcnow
 from app.domain.validation import require_user_id
 from app.domain.views import RewardResult, RewardStatus
 
 DAILY_REWARD = 50
 
 users_t = User.__table__
-tx_t = Transaction.__table__
 
 
 def _day_key(now: datetime) -> str:
@@ -52,46 +52,45 @@ def reward_status(db: Database, user_id: Any, *, now: datetime | None = None) ->
 
 def claim_daily_reward(db: Database, user_id: Any, *, now: datetime | None = None) -> RewardResult:
     user_id = require_user_id(user_id)
-    now = now or utcnow()
-    key = _day_key(now)
-    already = AlreadyClaimed(f"Today's reward is claimed. Next one in {_wait_text(now)}.")
-    # After the commit (or a failed one): my balance, the feed, the leaderboard (both
-    # periods) get new generations; what this write knows is patched in when exact.
-    with db.cache.writing() as write:
-        try:
-            with db.write() as s:
-                if find_by_key(s, user_id, key) is not None:
-                    raise already
-                row = s.execute(
-                    update(users_t)
-                    .where(users_t.c.id == user_id)
-                    .values(balance=users_t.c.balance + DAILY_REWARD)
-                    .returning(*users_t.c)
-                ).first()
-                if row is None:
-                    raise NotFound("Your account is not registered yet.")
-                balance = int(row.balance)
-                reward = book(
-                    s,
-                    kind=TxKind.REWARD,
-                    amount=DAILY_REWARD,
-                    actor_id=user_id,
-                    key=key,
-                    now=now,
-                    recipient=row,
-                    note="Daily reward",
-                )
-                # Announced before the commit (see Cache.register).
-                write.register(
-                    keys.profile(user_id), keys.history(user_id), keys.FEED, keys.LEADERBOARD
-                )
-                after = patches.after_ledger_write({user_id: (row, balance)}, reward)
-            write.committed(after)
-        except IntegrityError:
-            raise already from None
-    return RewardResult(
-        transaction_id=reward.id,
-        amount=DAILY_REWARD,
-        balance=int(balance),
-        next_claim_at=next_claim_at(now),
-    )
+    at = now or utcnow()
+    key = _day_key(at)
+
+    def body(write: KeyedWrite) -> tuple[RewardResult, list[Patch]]:
+        row = write.session.execute(
+            update(users_t)
+            .where(users_t.c.id == user_id)
+            .values(balance=users_t.c.balance + DAILY_REWARD)
+            .returning(*users_t.c)
+        ).first()
+        if row is None:
+            raise NotFound("Your account is not registered yet.")
+        balance = int(row.balance)
+        reward = book(
+            write.session,
+            kind=TxKind.REWARD,
+            amount=DAILY_REWARD,
+            actor_id=user_id,
+            key=key,
+            now=at,
+            recipient=row,
+            note="Daily reward",
+        )
+        # After the commit (or a failed one): my balance, the feed, the leaderboard (both
+        # periods) get new generations (announced before the commit, see Cache.register);
+        # what this write knows is patched in when exact.
+        write.cache.register(
+            keys.profile(user_id), keys.history(user_id), keys.FEED, keys.LEADERBOARD
+        )
+        result = RewardResult(
+            transaction_id=reward.id,
+            amount=DAILY_REWARD,
+            balance=balance,
+            next_claim_at=next_claim_at(at),
+        )
+        return result, patches.after_ledger_write({user_id: (row, balance)}, reward)
+
+    def claimed(_s: Session, _previous: Any) -> RewardResult:
+        # The key is the day: a second claim (or two presses racing) finds today's.
+        raise AlreadyClaimed(f"Today's reward is claimed. Next one in {_wait_text(at)}.")
+
+    return keyed_write(db, user_id, key, body, claimed)

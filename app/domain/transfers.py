@@ -6,11 +6,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.cache import keys
-from app.cache.readthrough import PendingWrite
+from app.cache.readthrough import Patch
 from app.domain import patches
 from app.domain.db import Database
 from app.domain.errors import (
@@ -20,8 +19,8 @@ from app.domain.errors import (
     SelfTransfer,
     UnknownRecipient,
 )
-from app.domain.ledger import book, find_by_key
-from app.domain.models import Transaction, TxKind, User, utcnow
+from app.domain.ledger import KeyedWrite, book, keyed_write
+from app.domain.models import TxKind, User, utcnow
 from app.domain.validation import (
     clean_note,
     normalize_username,
@@ -32,7 +31,6 @@ from app.domain.validation import (
 from app.domain.views import TransferResult, display_name
 
 users_t = User.__table__
-tx_t = Transaction.__table__
 
 
 def transfer(
@@ -46,121 +44,89 @@ def transfer(
     now: datetime | None = None,
 ) -> TransferResult:
     """Move `amount` points in one transaction; a retried key returns the first result."""
-    # After the commit (or a failed one): both members' balances and histories, the feed,
-    # the leaderboard get new generations; entries whose new value this write knows are
-    # stored under them when that is exact (Cache.writing).
-    with db.cache.writing() as write:
-        return _transfer(
-            db, from_user_id, to_username, amount, note, idempotency_key, now=now, write=write
-        )
-
-
-def _transfer(
-    db: Database,
-    from_user_id: Any,
-    to_username: Any,
-    amount: Any,
-    note: Any,
-    idempotency_key: Any,
-    *,
-    now: datetime | None = None,
-    write: PendingWrite,
-) -> TransferResult:
     sender_id = require_user_id(from_user_id)
     username_key = normalize_username(to_username)
     amount = parse_amount(amount)
     note = clean_note(note)
     key = require_idempotency_key(idempotency_key)
-    now = now or utcnow()
-    try:
-        with db.write() as s:
-            previous = find_by_key(s, sender_id, key)
-            if previous is not None:
-                return _replay(s, previous, username_key, amount)
-            recipient = s.execute(
-                select(users_t.c.id).where(users_t.c.username_key == username_key).limit(1)
-            ).first()
-            if recipient is None:
-                raise UnknownRecipient(f"No member with the username @{username_key}.")
-            recipient_id = int(recipient.id)
-            if recipient_id == sender_id:
-                raise SelfTransfer("You cannot send points to yourself.")
-            # Lock both rows in id order so A->B and B->A at once cannot deadlock.
-            locked = s.execute(
-                select(users_t)
-                .where(users_t.c.id.in_([sender_id, recipient_id]))
-                .order_by(users_t.c.id)
-                .with_for_update()
-            ).all()
-            by_id = {row.id: row for row in locked}
-            # A retry of this key may have committed while we waited for the locks; the
-            # first result must win over a fresh balance check (READ COMMITTED sees it now).
-            previous = find_by_key(s, sender_id, key)
-            if previous is not None:
-                return _replay(s, previous, username_key, amount)
-            if sender_id not in by_id:
-                raise NotFound("Your account is not registered yet.")
-            new_balance = s.execute(
-                update(users_t)
-                .where(users_t.c.id == sender_id, users_t.c.balance >= amount)
-                .values(balance=users_t.c.balance - amount)
-                .returning(users_t.c.balance)
-            ).scalar_one_or_none()
-            if new_balance is None:
-                raise InsufficientBalance(
-                    f"Not enough points: you have {by_id[sender_id].balance:,}, "
-                    f"this needs {amount:,}."
-                )
-            recipient_balance = s.execute(
-                update(users_t)
-                .where(users_t.c.id == recipient_id)
-                .values(balance=users_t.c.balance + amount)
-                .returning(users_t.c.balance)
-            ).scalar_one()
-            sender, rec = by_id[sender_id], by_id[recipient_id]
-            sent = book(
-                s,
-                kind=TxKind.TRANSFER,
-                amount=amount,
-                actor_id=sender_id,
-                key=key,
-                now=now,
-                sender=sender,
-                recipient=rec,
-                note=note,
+    at = now or utcnow()
+
+    def body(write: KeyedWrite) -> tuple[TransferResult, list[Patch]]:
+        s = write.session
+        recipient = s.execute(
+            select(users_t.c.id).where(users_t.c.username_key == username_key).limit(1)
+        ).first()
+        if recipient is None:
+            raise UnknownRecipient(f"No member with the username @{username_key}.")
+        recipient_id = int(recipient.id)
+        if recipient_id == sender_id:
+            raise SelfTransfer("You cannot send points to yourself.")
+        # Lock both rows in id order so A->B and B->A at once cannot deadlock.
+        locked = s.execute(
+            select(users_t)
+            .where(users_t.c.id.in_([sender_id, recipient_id]))
+            .order_by(users_t.c.id)
+            .with_for_update()
+        ).all()
+        by_id = {row.id: row for row in locked}
+        write.recheck()
+        if sender_id not in by_id:
+            raise NotFound("Your account is not registered yet.")
+        new_balance = s.execute(
+            update(users_t)
+            .where(users_t.c.id == sender_id, users_t.c.balance >= amount)
+            .values(balance=users_t.c.balance - amount)
+            .returning(users_t.c.balance)
+        ).scalar_one_or_none()
+        if new_balance is None:
+            raise InsufficientBalance(
+                f"Not enough points: you have {by_id[sender_id].balance:,}, this needs {amount:,}."
             )
-            # Announced before the commit, so a concurrent write's patch cannot miss it.
-            write.register(
-                keys.profile(sender_id),
-                keys.history(sender_id),
-                keys.profile(recipient_id),
-                keys.history(recipient_id),
-                keys.FEED,
-                keys.LEADERBOARD,
-            )
-            planned = patches.after_ledger_write(
-                {
-                    sender_id: (sender, int(new_balance)),
-                    recipient_id: (rec, int(recipient_balance)),
-                },
-                sent,
-            )
-            result = TransferResult(
-                transaction_id=sent.id,
-                amount=amount,
-                recipient_id=recipient_id,
-                recipient_name=display_name(rec.first_name, rec.last_name, rec.username),
-                balance=int(new_balance),
-            )
-        write.committed(planned)
-        return result
-    except IntegrityError:
-        # The same key committed by a concurrent retry between our lookup and insert.
-        with db.read() as s:
-            previous = find_by_key(s, sender_id, key)
-            if previous is None:
-                raise
-            return _replay(s, previous, username_key, amount)
+        recipient_balance = s.execute(
+            update(users_t)
+            .where(users_t.c.id == recipient_id)
+            .values(balance=users_t.c.balance + amount)
+            .returning(users_t.c.balance)
+        ).scalar_one()
+        sender, rec = by_id[sender_id], by_id[recipient_id]
+        sent = book(
+            s,
+            kind=TxKind.TRANSFER,
+            amount=amount,
+            actor_id=sender_id,
+            key=key,
+            now=at,
+            sender=sender,
+            recipient=rec,
+            note=note,
+        )
+        # After the commit (or a failed one): both members' balances and histories, the
+        # feed, the leaderboard get new generations; announced before the commit, so a
+        # concurrent write's patch cannot miss it (Cache.register).
+        write.cache.register(
+            keys.profile(sender_id),
+            keys.history(sender_id),
+            keys.profile(recipient_id),
+            keys.history(recipient_id),
+            keys.FEED,
+            keys.LEADERBOARD,
+        )
+        planned = patches.after_ledger_write(
+            {sender_id: (sender, int(new_balance)), recipient_id: (rec, int(recipient_balance))},
+            sent,
+        )
+        result = TransferResult(
+            transaction_id=sent.id,
+            amount=amount,
+            recipient_id=recipient_id,
+            recipient_name=display_name(rec.first_name, rec.last_name, rec.username),
+            balance=int(new_balance),
+        )
+        return result, planned
+
+    return keyed_write(
+        db, sender_id, key, body, lambda s, previous: _replay(s, previous, username_key, amount)
+    )
 
 
 def _replay(s: Session, previous: Any, username_key: str, amount: int) -> TransferResult:
