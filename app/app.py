@@ -12,6 +12,7 @@ from app.api.static_cache import immutable_assets
 from app.domain.db import get_database
 from app.domain.queries import warm_up
 from app.pages import PAGES
+from app.pages.registry import views
 from app.settings import get_settings
 from state import live, lock_slots
 from state.navigation import reflex_route, register_screen
@@ -29,8 +30,8 @@ app = rx.App(
         rx.el.script(src="/storage.js", defer=True),
     ],
 )
-for page in PAGES:
-    app.add_page(page.render, route=page.route, title=page.title, on_load=page.load_events())
+for page, view in views(PAGES):
+    app.add_page(view, route=page.route, title=page.title, on_load=page.load_events())
     register_screen(page.route, page.screen_events())
     live.register(reflex_route(page.route), page.live)
 live.install(app)

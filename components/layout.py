@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import reflex as rx
 
 from components.feed_list import feed_skeleton
 from components.live import live_ticker
-from components.nav import tab_bar
+from components.nav import Tab, tab_bar
 from components.telegram import back_button, main_button
 from state.lifecycle import LifecycleState
 from state.session import SessionState
@@ -20,7 +20,15 @@ from state.session import SessionState
 SAFETY_NET_MS = 120_000
 
 
-def screen(title: str, *children: rx.Component, tab: str = "", back: str = "") -> rx.Component:
+def screen(
+    title: str,
+    *children: rx.Component,
+    tabs: Sequence[Tab] = (),
+    tab: str = "",
+    back: str = "",
+) -> rx.Component:
+    """A screen's shell (Page.render): the title, a back link to `back`, the content, and
+    the tab bar with `tab` lit."""
     header = (
         rx.hstack(
             rx.link(rx.icon("chevron-left", size=24), href=back, id="back", class_name="back"),
@@ -38,7 +46,7 @@ def screen(title: str, *children: rx.Component, tab: str = "", back: str = "") -
             class_name="screen",
             data_active=rx.cond(LifecycleState.active, "true", "false"),
         ),
-        tab_bar(tab) if tab else rx.fragment(),
+        tab_bar(tab, tabs) if tabs else rx.fragment(),
         back_button(back) if back else rx.fragment(),
         # Screens render inside the session gate: only a verified member's tab ticks,
         # and only while the Mini App is active (not minimized).

@@ -6,7 +6,8 @@ import reflex as rx
 
 from app.pages.registry import Page
 from components.feed_list import feed_row
-from components.layout import error_message, loaded_list, screen
+from components.layout import error_message, loaded_list
+from components.nav import Tab
 from components.scroll import scroll_sentinel
 from components.session_gate import member_header
 from state.feed import FEED_HEAD, FeedState
@@ -16,8 +17,7 @@ def feed_page() -> rx.Component:
     # An expression, not a computed var: the cursor also arrives in pushes (FEED_HEAD),
     # which carry plain vars only.
     has_more = FeedState.cursor != ""
-    return screen(
-        "Community feed",
+    return rx.fragment(
         member_header(),
         error_message(FeedState.error),
         loaded_list(
@@ -45,8 +45,14 @@ def feed_page() -> rx.Component:
                 id="feed-more",
             ),
         ),
-        tab="feed",
     )
 
 
-PAGE = Page("/feed", "Feed", feed_page, on_ready=(FeedState.load_first,), live=(FEED_HEAD,))
+PAGE = Page(
+    "/feed",
+    "Community feed",
+    feed_page,
+    tab=Tab("feed", "activity", "Feed"),
+    on_ready=(FeedState.load_first,),
+    live=(FEED_HEAD,),
+)

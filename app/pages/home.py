@@ -6,7 +6,8 @@ import reflex as rx
 
 from app.pages.registry import Page
 from components.feed_list import feed_row
-from components.layout import error_message, loaded_list, notice, primary_button, screen
+from components.layout import error_message, loaded_list, notice, primary_button
+from components.nav import Tab
 from components.session_gate import member_header
 from state.home import HOME_LATEST, BannerCard, HomeState
 
@@ -24,8 +25,7 @@ def banner_card(banner: BannerCard) -> rx.Component:
 
 
 def home() -> rx.Component:
-    return screen(
-        "Community",
+    return rx.fragment(
         member_header(),
         rx.cond(
             HomeState.banners.length() > 0,
@@ -49,8 +49,14 @@ def home() -> rx.Component:
             HomeState.loaded, HomeState.latest, feed_row, list_id="latest", skeleton_rows=3
         ),
         rx.link("See the whole feed", href="/feed", id="to-feed"),
-        tab="home",
     )
 
 
-PAGE = Page("/", "Community", home, on_ready=(HomeState.load,), live=(HOME_LATEST,))
+PAGE = Page(
+    "/",
+    "Community",
+    home,
+    tab=Tab("home", "house", "Home"),
+    on_ready=(HomeState.load,),
+    live=(HOME_LATEST,),
+)

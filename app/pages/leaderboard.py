@@ -5,7 +5,8 @@ from __future__ import annotations
 import reflex as rx
 
 from app.pages.registry import Page
-from components.layout import error_message, loaded_list, screen
+from components.layout import error_message, loaded_list
+from components.nav import Tab
 from state.leaderboard import BOARD_TOP, LeaderboardState, LeaderRow
 
 
@@ -22,8 +23,7 @@ def leader_row(row: LeaderRow) -> rx.Component:
 
 
 def leaderboard() -> rx.Component:
-    return screen(
-        "Leaderboard",
+    return rx.fragment(
         rx.segmented_control.root(
             rx.segmented_control.item("Balance", value="all"),
             rx.segmented_control.item("This week", value="week"),
@@ -50,7 +50,6 @@ def leaderboard() -> rx.Component:
                 leader_row(LeaderboardState.me.to(LeaderRow)), class_name="pinned", id="my-rank"
             ),
         ),
-        tab="leaderboard",
     )
 
 
@@ -58,6 +57,7 @@ PAGE = Page(
     "/leaderboard",
     "Leaderboard",
     leaderboard,
+    tab=Tab("leaderboard", "trophy", "Leaders"),
     on_ready=(LeaderboardState.load,),
     live=(BOARD_TOP,),
 )

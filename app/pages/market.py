@@ -6,7 +6,8 @@ import reflex as rx
 
 from app.pages.registry import Page
 from components.feed_list import feed_skeleton
-from components.layout import error_message, main_action, notice, screen
+from components.layout import error_message, main_action, notice
+from components.nav import Tab
 from components.session_gate import member_header
 from state.market import MARKET_GRID, MARKET_ITEM, ItemCard, MarketState
 
@@ -35,22 +36,19 @@ def item_card(item: ItemCard) -> rx.Component:
 
 
 def market_grid() -> rx.Component:
-    return screen(
-        "Market",
+    return rx.fragment(
         error_message(MarketState.error),
         rx.cond(
             MarketState.loaded,
             rx.box(rx.foreach(MarketState.items, item_card), class_name="grid", id="items"),
             feed_skeleton(4),
         ),
-        tab="market",
     )
 
 
 def item_page() -> rx.Component:
     item = MarketState.item.to(ItemCard)
-    return screen(
-        "Item",
+    return rx.fragment(
         member_header(),
         error_message(MarketState.error),
         notice(MarketState.notice),
@@ -76,18 +74,24 @@ def item_page() -> rx.Component:
                 width="100%",
             ),
         ),
-        tab="market",
-        back="/market",
     )
 
 
-GRID = Page("/market", "Market", market_grid, on_ready=(MarketState.load,), live=(MARKET_GRID,))
+GRID = Page(
+    "/market",
+    "Market",
+    market_grid,
+    tab=Tab("market", "shopping-bag", "Market"),
+    on_ready=(MarketState.load,),
+    live=(MARKET_GRID,),
+)
 # The item comes from the route: on_load carries this page's parameters (an on_mount
 # after client-side navigation may still carry the previous page's).
 ITEM = Page(
     "/market/[item_id]",
     "Item",
     item_page,
+    parent=GRID,
     on_load=(MarketState.open_item,),
     live=(MARKET_ITEM,),
 )

@@ -14,8 +14,8 @@ from components.layout import (
     main_action,
     notice,
     primary_button,
-    screen,
 )
+from components.nav import Tab
 from components.session_gate import member_header
 from components.telegram import closing_confirmation
 from state.profile import ProfileState, PurchaseRow, SendState
@@ -38,8 +38,7 @@ def purchase_row(row: PurchaseRow) -> rx.Component:
 
 
 def profile() -> rx.Component:
-    return screen(
-        "Profile",
+    return rx.fragment(
         member_header(),
         rx.link(
             primary_button("Send points"),
@@ -59,7 +58,6 @@ def profile() -> rx.Component:
         ),
         rx.heading("My transactions", size="4", class_name="section-title"),
         loaded_list(ProfileState.loaded, ProfileState.history, feed_row, list_id="history"),
-        tab="profile",
     )
 
 
@@ -82,8 +80,7 @@ def field(
 
 
 def send_form() -> rx.Component:
-    return screen(
-        "Send points",
+    return rx.fragment(
         member_header(),
         error_message(SendState.error),
         notice(SendState.notice),
@@ -113,10 +110,14 @@ def send_form() -> rx.Component:
             width="100%",
         ),
         closing_confirmation(SendState.has_input),
-        tab="profile",
-        back="/profile",
     )
 
 
-PROFILE = Page("/profile", "Profile", profile, on_ready=(ProfileState.load,))
-SEND = Page("/profile/send", "Send points", send_form)
+PROFILE = Page(
+    "/profile",
+    "Profile",
+    profile,
+    tab=Tab("profile", "user", "Profile"),
+    on_ready=(ProfileState.load,),
+)
+SEND = Page("/profile/send", "Send points", send_form, parent=PROFILE)
