@@ -14,7 +14,7 @@ from app.domain.errors import DomainError
 from app.domain.views import FeedItem
 from state import live
 from state.formatting import ago, points
-from state.member import member_id
+from state.member import MemberScreen
 from state.services import call
 
 
@@ -61,12 +61,11 @@ async def first_page() -> tuple[list[FeedRow], str]:
     return [to_row(i) for i in page.items], page.next_cursor or ""
 
 
-class FeedState(rx.State):
+class FeedState(MemberScreen, rx.State):
     rows: list[FeedRow] = []
     cursor: str = ""  # the page after the rows; "" at the end (the page shows "more" by it)
     loading: bool = False
     loaded: bool = False
-    error: str = ""
     # Whether this tab scrolled past the first page: until then its rows are the feed's
     # first page, pushed alike to every such tab (FEED_HEAD); after it they are its own.
     _own: bool = False
@@ -76,7 +75,7 @@ class FeedState(rx.State):
         """Idempotent: a reconnect or a resume re-runs it and must not duplicate rows.
         It runs inside the identity event (fill_screen), so the first rows reach the page
         with the member; a `yield` here would cost a round trip of its own."""
-        if await member_id(self) is None:  # members only, whatever the client sends
+        if await self._member() is None:  # members only, whatever the client sends
             return
         if self._own and self.loaded and self.rows and not self.error:
             # Back on a screen scrolled through (a resume, a tab switch): new rows on
@@ -118,7 +117,7 @@ class FeedState(rx.State):
         button may both ask for the same page, and only the first asking gets it."""
         if self._own and after is not None and after != self.cursor:
             return
-        if self.loading or await member_id(self) is None:
+        if self.loading or await self._member() is None:
             return
         self.loading = True
         yield

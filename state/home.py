@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import reflex as rx
@@ -11,10 +12,10 @@ import reflex as rx
 from app.cache import keys
 from app.domain import queries, rewards
 from app.domain.errors import DomainError
+from app.domain.views import RewardResult
 from state import live
 from state.feed import FeedRow, first_page
-from state.haptics import haptic
-from state.member import member_id, set_balance
+from state.member import MemberScreen
 from state.services import call
 
 LATEST = 5
@@ -36,19 +37,17 @@ async def _latest() -> list[FeedRow]:
     return rows[:LATEST]
 
 
-class HomeState(rx.State):
+class HomeState(MemberScreen, rx.State):
     banners: list[BannerCard] = []
     latest: list[FeedRow] = []
     claimed_today: bool = False
     reward_amount: int = rewards.DAILY_REWARD
     loaded: bool = False
     claiming: bool = False
-    error: str = ""
-    notice: str = ""
 
     @rx.event
     async def load(self) -> None:
-        uid = await member_id(self)
+        uid = await self._member()
         if uid is None:
             return
         try:
@@ -74,24 +73,17 @@ class HomeState(rx.State):
 
     @rx.event
     async def claim(self) -> AsyncIterator[Any]:
-        uid = await member_id(self)
-        if uid is None or self.claiming:
-            return
-        self.claiming, self.error, self.notice = True, "", ""
-        yield
-        try:
-            result = await call(rewards.claim_daily_reward, uid)
-        except DomainError as exc:
-            self.error = exc.message
-            self.claimed_today = exc.code == "already_claimed" or self.claimed_today
-        else:
-            await set_balance(self, result.balance)
+        async def claimed(result: RewardResult) -> None:
             self.claimed_today = True
             self.notice = f"+{result.amount} points! Come back tomorrow for more."
             await self.refresh_latest()
-        finally:
-            self.claiming = False
-        yield haptic("error" if self.error else "success")
+
+        async def refused(exc: DomainError) -> None:
+            self.claimed_today = exc.code == "already_claimed" or self.claimed_today
+
+        claim = partial(call, rewards.claim_daily_reward)
+        async for step in self._act("claiming", claim, claimed, refused):
+            yield step
 
 
 async def _pushed_latest(_: str) -> live.Values:

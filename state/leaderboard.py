@@ -13,7 +13,7 @@ from app.domain.leaderboard import PERIODS
 from app.domain.views import LeaderEntry
 from state import live
 from state.formatting import points
-from state.member import member_id
+from state.member import MemberScreen
 from state.services import call
 
 
@@ -32,18 +32,17 @@ def _row(entry: LeaderEntry) -> LeaderRow:
     return LeaderRow(entry.rank, entry.user_id, entry.name, entry.initials, points(entry.score))
 
 
-class LeaderboardState(rx.State):
+class LeaderboardState(MemberScreen, rx.State):
     period: str = "all"
     rows: list[LeaderRow] = []
     me: LeaderRow | None = None
     me_id: int = 0  # the member's own Telegram id, which their page knows anyway
     members: int = 0
     loaded: bool = False
-    error: str = ""
 
     @rx.event
     async def load(self) -> None:
-        uid = await member_id(self)
+        uid = await self._member()
         if uid is None:
             return
         try:
@@ -66,7 +65,7 @@ class LeaderboardState(rx.State):
         self.period = period
         self.loaded = False
         await self.load()
-        uid = await member_id(self)
+        uid = await self._member()
         await live.follow(self, self.router.route_id, uid or 0)
 
 

@@ -12,11 +12,10 @@ import reflex as rx
 from app.cache import keys
 from app.domain import market, queries
 from app.domain.errors import DomainError
-from app.domain.views import MarketItemView
+from app.domain.views import MarketItemView, PurchaseResult
 from state import live
 from state.formatting import points
-from state.haptics import haptic
-from state.member import member_id, set_balance
+from state.member import MemberScreen
 from state.services import action_key, call
 
 
@@ -43,13 +42,11 @@ def _card(item: MarketItemView) -> ItemCard:
     )
 
 
-class MarketState(rx.State):
+class MarketState(MemberScreen, rx.State):
     items: list[ItemCard] = []
     item: ItemCard | None = None
     loaded: bool = False
     buying: bool = False
-    error: str = ""
-    notice: str = ""
     # One key per intended purchase: the button sends it with the event, so a press that
     # is re-sent after a reconnect is the same purchase, charged once.
     # A factory, not a value: a class-level default would be one key for every tab of
@@ -88,24 +85,24 @@ class MarketState(rx.State):
 
     @rx.event
     async def buy(self, item_id: Any, key: Any) -> AsyncIterator[Any]:
-        uid = await member_id(self)
-        if uid is None or self.buying:
-            return
-        self.buying, self.error, self.notice = True, "", ""
-        yield
-        try:
-            result = await call(market.buy, uid, item_id, key)
-        except DomainError as exc:
-            self.error = exc.message
-        else:
-            await set_balance(self, result.balance)
+        async def reload_item() -> None:
+            # The stock changed, or the item was withdrawn meanwhile (then it stays).
+            with contextlib.suppress(DomainError):
+                self.item = _card(await call(queries.market_item, item_id))
+
+        async def bought(result: PurchaseResult) -> None:
             self.notice = f"You bought {result.title} for {points(result.price)} points."
             self.buy_key = action_key("buy")
-        finally:
-            self.buying = False
-        with contextlib.suppress(DomainError):  # the item was withdrawn meanwhile
-            self.item = _card(await call(queries.market_item, item_id))
-        yield haptic("error" if self.error else "success")
+            await reload_item()
+
+        async def refused(_: DomainError) -> None:
+            await reload_item()
+
+        async def purchase(uid: int) -> PurchaseResult:
+            return await call(market.buy, uid, item_id, key)
+
+        async for step in self._act("buying", purchase, bought, refused):
+            yield step
 
 
 async def _grid(_: str) -> live.Values:

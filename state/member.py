@@ -1,10 +1,18 @@
-"""What every member-specific handler starts with: who is this, and run domain calls."""
+"""What every screen that needs the member shares: who the member is, the screen's
+messages, and the steps of a member's action (claim, buy, send)."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, TypeVar
+
 import reflex as rx
 
+from app.domain.errors import DomainError
+from state.haptics import haptic
 from state.session import SessionState
+
+R = TypeVar("R")
 
 
 async def member_id(state: rx.State) -> int | None:
@@ -17,3 +25,53 @@ async def set_balance(state: rx.State, balance: int) -> None:
     """A write returned the new balance: show it at once, everywhere."""
     session = await state.get_state(SessionState)
     session.balance = balance
+
+
+class MemberScreen(rx.State, mixin=True):
+    """A screen state for members: `class HomeState(MemberScreen, rx.State)`.
+
+    Its helpers start with an underscore: every public method of a state is an event any
+    client can send, with any arguments."""
+
+    error: str = ""
+    notice: str = ""
+
+    async def _member(self) -> int | None:
+        return await member_id(self)
+
+    async def _act(
+        self,
+        busy: str,
+        run: Callable[[int], Awaitable[R]],
+        done: Callable[[R], Awaitable[None]],
+        failed: Callable[[DomainError], Awaitable[None]] | None = None,
+    ) -> AsyncIterator[Any]:
+        """A member's action, from a press to its haptic: `async for step in
+        self._act(...): yield step` in the handler.
+
+        Nothing without a bound member, nor while `busy` (the state's flag for this
+        action, which spins its button) is set: a second press while the first runs is
+        ignored. The last messages are cleared and the spinner shown at once; then
+        `run(member id)` (the domain call, off the loop with `call`), and either its
+        `DomainError` on screen (and `failed`) or `done(result)`, with the result's new
+        balance shown everywhere; the haptic says which."""
+        uid = await self._member()
+        if uid is None or getattr(self, busy):
+            return
+        setattr(self, busy, True)
+        self.error = self.notice = ""
+        yield
+        try:
+            result = await run(uid)
+        except DomainError as exc:
+            self.error = exc.message
+            if failed is not None:
+                await failed(exc)
+        else:
+            balance = getattr(result, "balance", None)
+            if isinstance(balance, int):
+                await set_balance(self, balance)
+            await done(result)
+        finally:
+            setattr(self, busy, False)
+        yield haptic("error" if self.error else "success")

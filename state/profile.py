@@ -11,10 +11,10 @@ import reflex as rx
 from app.domain import queries, transfers
 from app.domain.errors import DomainError
 from app.domain.validation import MAX_NOTE_CHARS
+from app.domain.views import TransferResult
 from state.feed import FeedRow, to_row
 from state.formatting import ago, points
-from state.haptics import haptic
-from state.member import member_id, set_balance
+from state.member import MemberScreen
 from state.services import action_key, call, text_arg
 
 
@@ -27,15 +27,14 @@ class PurchaseRow:
     when: str
 
 
-class ProfileState(rx.State):
+class ProfileState(MemberScreen, rx.State):
     purchases: list[PurchaseRow] = []
     history: list[FeedRow] = []
     loaded: bool = False
-    error: str = ""
 
     @rx.event
     async def load(self) -> None:
-        uid = await member_id(self)
+        uid = await self._member()
         if uid is None:
             return
         try:
@@ -51,7 +50,7 @@ class ProfileState(rx.State):
         self.loaded = True
 
 
-class SendState(rx.State):
+class SendState(MemberScreen, rx.State):
     # The draft lives in the tab's sessionStorage too: after a backend restart (a new,
     # empty state) the page sends it back on hydrate and the form is as the member left it.
     # It is only a draft: send() validates everything again.
@@ -59,8 +58,6 @@ class SendState(rx.State):
     amount: str = rx.SessionStorage("", name="send_draft_amount")
     note: str = rx.SessionStorage("", name="send_draft_note")
     sending: bool = False
-    error: str = ""
-    notice: str = ""
     send_key: str = rx.field(default_factory=lambda: action_key("send"))
 
     @rx.var
@@ -81,23 +78,16 @@ class SendState(rx.State):
 
     @rx.event
     async def send(self, key: Any) -> AsyncIterator[Any]:
-        uid = await member_id(self)
-        if uid is None or self.sending:
-            return
-        self.sending, self.error, self.notice = True, "", ""
-        yield
-        # The draft may come back from sessionStorage on a hydrate, past the setters.
-        to, amount = text_arg(self.to, 40), text_arg(self.amount, 12)
-        note = text_arg(self.note, MAX_NOTE_CHARS) or None
-        try:
-            result = await call(transfers.transfer, uid, to, amount, note, key)
-        except DomainError as exc:
-            self.error = exc.message
-        else:
-            await set_balance(self, result.balance)
+        async def transfer(uid: int) -> TransferResult:
+            # The draft may come back from sessionStorage on a hydrate, past the setters.
+            to, amount = text_arg(self.to, 40), text_arg(self.amount, 12)
+            note = text_arg(self.note, MAX_NOTE_CHARS) or None
+            return await call(transfers.transfer, uid, to, amount, note, key)
+
+        async def sent(result: TransferResult) -> None:
             self.notice = f"Sent {points(result.amount)} points to {result.recipient_name}."
             self.to = self.amount = self.note = ""
             self.send_key = action_key("send")
-        finally:
-            self.sending = False
-        yield haptic("error" if self.error else "success")
+
+        async for step in self._act("sending", transfer, sent):
+            yield step
