@@ -11,8 +11,7 @@ import pytest
 from app.domain import ledger
 from app.domain.db import Database
 from app.domain.users import find_by_username
-from app.telegram.launch import launch_hash
-from app.telegram.signing import sign_init_data
+from miniapp_testing.telegram import launch_hash, sign_init_data
 
 pytestmark = pytest.mark.e2e
 SESSION_STATE = "reflex___state____state.state___session____session_state"

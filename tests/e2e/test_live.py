@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from tests.e2e.screen import (
+from tests.support.screen import (
     send_points,
     shown_balance,
     wait_for_balance,

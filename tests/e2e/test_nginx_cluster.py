@@ -23,21 +23,22 @@ from typing import Any
 import httpx
 import pytest
 import redis
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
-from app.domain.db import Database, normalize_url
+from app.domain.db import Database
 from app.domain.ledger import books, books_balanced
 from app.domain.migrate import upgrade
 from app.domain.seed import seed
 from app.domain.users import find_by_username
-from app.telegram.signing import sign_init_data
+from miniapp_testing.ci import missing
 from miniapp_testing.cluster import Cluster, NginxUnavailable, ensure_nginx
-from miniapp_testing.plugin import missing, phone_context
+from miniapp_testing.plugin import phone_context
 from miniapp_testing.server import TEST_BOT_TOKEN, AppDidNotStart
+from miniapp_testing.telegram import sign_init_data
+from tests.support.databases import pg_database
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 REDIS_URL = "redis://127.0.0.1:6379/11"
-PG_ADMIN = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 # Chromium members (seeded demo members) and the members who send over REST meanwhile.
 BROWSER_MEMBERS = ("alice", "bob", "carol", "dave")
 TOP_UP = 10_000
@@ -76,28 +77,6 @@ class Env:
     cluster: Cluster
     db: Database
     pg_url: str
-
-
-def _create_database(name: str) -> str:
-    admin = create_engine(normalize_url(PG_ADMIN), isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:
-        missing(f"PostgreSQL is not reachable at {PG_ADMIN}: {exc}")
-    finally:
-        admin.dispose()
-    return PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
-
-
-def _drop_database(name: str) -> None:
-    admin = create_engine(normalize_url(PG_ADMIN), isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
 
 
 def _top_up(db: Database, user_ids: list[int], amount: int) -> None:
@@ -140,35 +119,33 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
         redis.Redis.from_url(REDIS_URL).flushdb()
     except redis.RedisError as exc:
         missing(f"Redis is not reachable at {REDIS_URL}: {exc}")
-    name = f"miniapp_nginx_{os.getpid()}"
-    pg_url = _create_database(name)
-    db = Database(pg_url)
-    cluster: Cluster | None = None
-    try:
-        upgrade(pg_url)
-        seed(db, users=50, transactions=300, quiet=True)
-        members = [find_by_username(db, u) for u in (*BROWSER_MEMBERS, "erin")]
-        ids = [m.id for m in members if m is not None] + [m["id"] for m in _rest_senders(db)]
-        # Before any instance starts, so no cache holds the old balances.
-        _top_up(db, ids, TOP_UP)
-        cluster = Cluster(
-            tmp_path_factory.mktemp("nginx-cluster"),
-            instances=2,
-            database_url=pg_url,
-            redis_url=REDIS_URL,
-            workers=1,
-        )
+    with pg_database(f"miniapp_nginx_{os.getpid()}") as pg_url:
+        db = Database(pg_url)
+        cluster: Cluster | None = None
         try:
-            cluster.start()
-        except AppDidNotStart as exc:
-            pytest.fail(str(exc))
-        yield Env(cluster, db, pg_url)
-    finally:
-        if cluster is not None:
-            cluster.stop()
-        db.dispose()
-        _drop_database(name)
-        redis.Redis.from_url(REDIS_URL).flushdb()
+            upgrade(pg_url)
+            seed(db, users=50, transactions=300, quiet=True)
+            members = [find_by_username(db, u) for u in (*BROWSER_MEMBERS, "erin")]
+            ids = [m.id for m in members if m is not None] + [m["id"] for m in _rest_senders(db)]
+            # Before any instance starts, so no cache holds the old balances.
+            _top_up(db, ids, TOP_UP)
+            cluster = Cluster(
+                tmp_path_factory.mktemp("nginx-cluster"),
+                instances=2,
+                database_url=pg_url,
+                redis_url=REDIS_URL,
+                workers=1,
+            )
+            try:
+                cluster.start()
+            except AppDidNotStart as exc:
+                pytest.fail(str(exc))
+            yield Env(cluster, db, pg_url)
+        finally:
+            if cluster is not None:
+                cluster.stop()
+            db.dispose()
+            redis.Redis.from_url(REDIS_URL).flushdb()
 
 
 # --------------------------------------------------------------------------------------

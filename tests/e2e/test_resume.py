@@ -15,7 +15,7 @@ from app.domain.db import Database
 from app.domain.market import list_items
 from app.domain.transfers import transfer
 from app.domain.users import find_by_username, get_profile
-from tests.e2e.screen import (
+from tests.support.screen import (
     assert_no_error_on_screen,
     send_points,
     shown_balance,

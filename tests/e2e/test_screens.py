@@ -8,7 +8,7 @@ from app.domain.db import Database
 from app.domain.leaderboard import by_balance
 from app.domain.market import get_item
 from app.domain.users import find_by_username
-from tests.e2e.screen import shown_balance
+from tests.support.screen import shown_balance
 
 pytestmark = pytest.mark.e2e
 

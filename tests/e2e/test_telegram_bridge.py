@@ -10,7 +10,7 @@ import pytest
 from app.domain.db import Database
 from app.domain.market import list_items
 from app.domain.users import WELCOME_BONUS, get_profile
-from app.telegram.launch import DARK_THEME, LIGHT_THEME
+from miniapp_testing.telegram import DARK_THEME, LIGHT_THEME
 
 pytestmark = pytest.mark.e2e
 

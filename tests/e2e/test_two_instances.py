@@ -9,48 +9,34 @@ from collections.abc import Iterator
 import httpx
 import pytest
 import redis
+from sqlalchemy import text
 
 from app.domain.db import Database
 from app.domain.migrate import upgrade
 from app.domain.seed import seed
-from app.telegram.signing import sign_init_data
-from miniapp_testing.plugin import missing
+from miniapp_testing.ci import missing
 from miniapp_testing.server import TEST_BOT_TOKEN as BOT_TOKEN
 from miniapp_testing.server import AppDidNotStart, AppServer
+from miniapp_testing.telegram import sign_init_data
+from tests.support.databases import pg_database
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 REDIS_URL = "redis://127.0.0.1:6379/12"
-PG_ADMIN = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-
-
-def _pg_database() -> Iterator[str]:
-    from sqlalchemy import create_engine, text
-
-    name = f"miniapp_two_{os.getpid()}"
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:
-        missing(f"PostgreSQL is not reachable at {PG_ADMIN}: {exc}")
-    url = PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
-    try:
-        yield url
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @pytest.fixture(scope="module")
-def two_instances(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[str]]:
+def pg_url() -> Iterator[str]:
+    with pg_database(f"miniapp_two_{os.getpid()}") as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def two_instances(tmp_path_factory: pytest.TempPathFactory, pg_url: str) -> Iterator[list[str]]:
     try:
         redis.Redis.from_url(REDIS_URL).flushdb()
     except redis.RedisError as exc:
         missing(f"Redis is not reachable at {REDIS_URL}: {exc}")
-    database = _pg_database()
-    url = next(database)
+    url = pg_url
     upgrade(url)
     seed(Database(url), users=50, transactions=300, quiet=True)
     logs = tmp_path_factory.mktemp("two")
@@ -75,16 +61,12 @@ def two_instances(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[str
     finally:
         for server in servers:
             server.stop()
-        next(database, None)
 
 
-def _top_up(user_id: int) -> None:
-    """A reward through the domain, as the app books them (keeps the ledger balanced)."""
-    from sqlalchemy import create_engine, text
-
-    url = PG_ADMIN.rsplit("/", 1)[0] + f"/miniapp_two_{os.getpid()}"
-    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
-    with engine.begin() as conn:
+def _top_up(url: str, user_id: int) -> None:
+    """A reward booked as the app books them (keeps the ledger balanced)."""
+    database = Database(url)
+    with database.engine.begin() as conn:
         conn.execute(
             text("UPDATE users SET balance = balance + 100 WHERE id = :id"), {"id": user_id}
         )
@@ -95,7 +77,7 @@ def _top_up(user_id: int) -> None:
             ),
             {"id": user_id},
         )
-    engine.dispose()
+    database.dispose()
 
 
 def _auth(user_id: int, name: str) -> dict[str, str]:
@@ -124,12 +106,14 @@ def test_value_written_through_one_is_read_through_the_other(two_instances: list
     assert httpx.get(f"{a}/cache/screen", headers=alice, timeout=5).json()["value"] == value
 
 
-def test_write_through_one_invalidates_the_cache_for_both(two_instances: list[str]) -> None:
+def test_write_through_one_invalidates_the_cache_for_both(
+    two_instances: list[str], pg_url: str
+) -> None:
     a, b = two_instances
     # Carol sends to bob; with the small seed she may be short, so top her up first.
     alice, bob = _auth(1000003, "Carol"), _auth(1000002, "Bob")
     httpx.get(f"{a}/me", headers=alice, timeout=5)
-    _top_up(1000003)
+    _top_up(pg_url, 1000003)
     # Warm the feed cache through both instances.
     before_a = httpx.get(f"{a}/api/feed", headers=bob, timeout=5).json()
     before_b = httpx.get(f"{b}/api/feed", headers=bob, timeout=5).json()

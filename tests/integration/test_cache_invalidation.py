@@ -25,9 +25,7 @@ from app.domain.users import upsert_user
 from app.domain.views import FeedPage, UserProfile
 
 if TYPE_CHECKING:
-    from conftest import Factory
-
-pytest_plugins = ["cache_fixtures"]
+    from tests.support.factory import Factory
 
 
 def loads(db: Database) -> float:

@@ -30,10 +30,10 @@ from app.domain.models import User
 from app.domain.transfers import transfer
 
 if TYPE_CHECKING:
-    from cache_fixtures import PrivateRedis, TcpProxy
-    from conftest import Factory
+    from miniapp_testing.redis_server import PrivateRedis
+    from tests.support.cache import TcpProxy
+    from tests.support.factory import Factory
 
-pytest_plugins = ["cache_fixtures"]
 pytestmark = pytest.mark.integration
 
 KEY = keys.FEED.key("near-test")

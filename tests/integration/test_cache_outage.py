@@ -21,12 +21,11 @@ from app.domain.db import Database
 from app.domain.transfers import transfer
 
 if TYPE_CHECKING:
-    from cache_fixtures import PrivateRedis, TcpProxy
-    from conftest import Factory
-
     from app.cache.readthrough import Cache
+    from miniapp_testing.redis_server import PrivateRedis
+    from tests.support.cache import TcpProxy
+    from tests.support.factory import Factory
 
-pytest_plugins = ["cache_fixtures"]
 pytestmark = pytest.mark.integration
 
 TIMEOUT_S = 0.25  # RedisBackend's socket timeout

@@ -29,9 +29,8 @@ from app.domain.errors import DomainError
 from app.domain.views import FeedPage, UserProfile
 
 if TYPE_CHECKING:
-    from conftest import Factory
+    from tests.support.factory import Factory
 
-pytest_plugins = ["cache_fixtures"]
 pytestmark = pytest.mark.integration
 
 _encode = msgspec.msgpack.Encoder().encode

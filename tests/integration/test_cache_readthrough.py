@@ -38,10 +38,9 @@ from app.domain.views import (
 )
 
 if TYPE_CHECKING:
-    from cache_fixtures import SqlCounter
-    from conftest import Factory
+    from tests.support.cache import SqlCounter
+    from tests.support.factory import Factory
 
-pytest_plugins = ["cache_fixtures"]
 
 # ---------------------------------------------------------------------------------------
 # Helpers

@@ -25,7 +25,6 @@ from app.domain.db import get_database
 from app.settings import ENV_NAMES, Settings, get_settings
 from app.telegram.signing import sign_init_data
 
-pytest_plugins = ["cache_fixtures"]
 pytestmark = pytest.mark.integration
 
 TOKEN = "1234567890:AAF-cache-routes-token"

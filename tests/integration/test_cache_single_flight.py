@@ -21,10 +21,9 @@ from app.domain import queries
 from app.domain.views import FeedPage
 
 if TYPE_CHECKING:
-    from cache_fixtures import SqlCounter
-    from conftest import Factory
+    from tests.support.cache import SqlCounter
+    from tests.support.factory import Factory
 
-pytest_plugins = ["cache_fixtures"]
 
 KEY = keys.LEADERBOARD.key("top", "stampede", 50)
 

@@ -9,10 +9,8 @@ from app.domain import feed, queries
 from app.domain.db import Database
 
 if TYPE_CHECKING:
-    from cache_fixtures import SqlCounter
-    from conftest import Factory
-
-pytest_plugins = ["cache_fixtures"]
+    from tests.support.cache import SqlCounter
+    from tests.support.factory import Factory
 
 
 def test_first_screens_after_the_warm_up_send_no_statements(

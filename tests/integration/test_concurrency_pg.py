@@ -23,7 +23,7 @@ from app.domain.users import WELCOME_BONUS, upsert_user
 from app.domain.views import PurchaseResult, RewardResult, TransferResult
 
 if TYPE_CHECKING:
-    from conftest import Factory
+    from tests.support.factory import Factory
 
 NOW = datetime(2025, 3, 12, 12, tzinfo=UTC)
 TIMEOUT = 60  # seconds for a whole batch; a deadlock or lost wake-up fails instead of hanging

@@ -22,7 +22,7 @@ from app.domain import banners, feed, leaderboard, ledger, market, rewards, tran
 from app.domain.errors import DomainError
 
 if TYPE_CHECKING:
-    from conftest import Factory
+    from tests.support.factory import Factory
 
 TEN_MB = "x" * (10 * 1024 * 1024)
 

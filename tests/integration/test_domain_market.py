@@ -20,7 +20,7 @@ from app.domain.transfers import transfer
 from app.domain.users import WELCOME_BONUS
 
 if TYPE_CHECKING:
-    from conftest import Factory
+    from tests.support.factory import Factory
 
 
 def purchases_count(factory: Factory) -> int:

@@ -19,7 +19,7 @@ from app.domain.views import FeedItem, FeedPage
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from conftest import Factory
+    from tests.support.factory import Factory
 
 T0 = datetime(2025, 3, 12, 12, 0, tzinfo=UTC)  # a Wednesday
 LONG_AGO = datetime(2025, 1, 6, tzinfo=UTC)

@@ -13,7 +13,7 @@ from app.domain.transfers import transfer
 from app.domain.users import WELCOME_BONUS, find_by_username, get_profile, upsert_user
 
 if TYPE_CHECKING:
-    from conftest import Factory
+    from tests.support.factory import Factory
 
 DAY1 = datetime(2025, 3, 12, 9, 30, tzinfo=UTC)
 

@@ -18,7 +18,7 @@ from app.domain.transfers import transfer
 from app.domain.users import upsert_user
 
 if TYPE_CHECKING:
-    from conftest import Factory
+    from tests.support.factory import Factory
 
 NOW = datetime(2025, 3, 12, 12, tzinfo=UTC)
 

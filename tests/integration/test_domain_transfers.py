@@ -22,7 +22,7 @@ from app.domain.users import WELCOME_BONUS, upsert_user
 from app.domain.validation import MAX_TRANSFER
 
 if TYPE_CHECKING:  # fixtures only at run time: another conftest.py may own the name
-    from conftest import Factory
+    from tests.support.factory import Factory
 
 
 def transfers_count(factory: Factory) -> int:

@@ -22,9 +22,7 @@ from app.domain.market import buy
 from app.domain.transfers import transfer
 
 if TYPE_CHECKING:
-    from conftest import Factory
-
-pytest_plugins = ["cache_fixtures"]
+    from tests.support.factory import Factory
 
 
 def test_generation_keys_read_as_families_and_members() -> None:
