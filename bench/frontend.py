@@ -1,8 +1,8 @@
 """What a member's phone pays for the Mini App: first-load bytes, time to data, click to update.
 
-    .venv/bin/python bench/frontend.py                   # 20 cold + 20 warm opens, 50 clicks
-    .venv/bin/python bench/frontend.py --runs 5 --clicks 20
-    .venv/bin/python bench/frontend.py --json frontend.json
+    .venv/bin/python -m bench.frontend                   # 20 cold + 20 warm opens, 50 clicks
+    .venv/bin/python -m bench.frontend --runs 5 --clicks 20
+    .venv/bin/python -m bench.frontend --json frontend.json
 
 Starts the app once exactly as `make run` serves it (`reflex run --env prod --single-port`,
 production build, seeded SQLite, in-process cache, no Redis) in a temp folder with
@@ -77,15 +77,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import httpx
+
+from bench.worktree import checkout_of
+from miniapp_testing.plugin import CHROMIUM, CHROMIUM_ARGS, PHONE
+from miniapp_testing.project import Project
+from miniapp_testing.server import AppServer
+
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # `python bench/frontend.py` puts bench/, not the project, first
-    sys.path.insert(0, str(ROOT))
-
-import httpx  # noqa: E402
-
-from bench.worktree import checkout_of  # noqa: E402
-from miniapp_testing.plugin import CHROMIUM, CHROMIUM_ARGS, PHONE  # noqa: E402
-from miniapp_testing.server import AppServer  # noqa: E402
 
 VIEWPORT = PHONE
 TARGET_MS = 1000.0  # issue 5: first data on screen within 1 s on this machine
@@ -767,8 +766,8 @@ def side_by_side(args: argparse.Namespace) -> None:
         project: Path | None = None
         try:
             project = checkout_of(args.against, Path(tmp))
-            servers[args.against] = AppServer(Path(tmp) / "ref", project=project)
-            servers[here] = AppServer(Path(tmp) / "here")
+            servers[args.against] = AppServer(Path(tmp) / "ref", project=Project(root=project))
+            servers[here] = AppServer(Path(tmp) / "here", project=Project(root=ROOT))
             for name, server in servers.items():
                 server.seed()
                 print(f"starting {name} (production build) ...", file=sys.stderr)

@@ -1,11 +1,11 @@
 """Load: N members on their phones at once, speaking the page's own socket protocol.
 
-    .venv/bin/python bench/load.py --members 200 --duration 30         # starts the app itself
-    .venv/bin/python bench/load.py --members 100,250,500 --json load.json
-    .venv/bin/python bench/load.py --members 250 --find-knee             # doubles N until it breaks
-    .venv/bin/python bench/load.py --url http://localhost:3000 --members 100
-    .venv/bin/python bench/load.py --members 300 --against HEAD~1        # this checkout vs REF
-    .venv/bin/python bench/load.py --instances 2 --members 1000 --kill-at 20  # nginx, one killed
+    .venv/bin/python -m bench.load --members 200 --duration 30         # starts the app itself
+    .venv/bin/python -m bench.load --members 100,250,500 --json load.json
+    .venv/bin/python -m bench.load --members 250 --find-knee             # doubles N until it breaks
+    .venv/bin/python -m bench.load --url http://localhost:3000 --members 100
+    .venv/bin/python -m bench.load --members 300 --against HEAD~1        # this checkout vs REF
+    .venv/bin/python -m bench.load --instances 2 --members 1000 --kill-at 20  # nginx, one killed
 
 Each simulated member has its own Telegram id (a new member: its first open registers it,
 welcome bonus included), its own Reflex client token and one WebSocket to `/_event`, and
@@ -71,12 +71,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # `python bench/load.py` puts bench/, not the project, first
-    sys.path.insert(0, str(ROOT))
-
-from bench.load_client import Plan, Wire, run_worker  # noqa: E402
-from bench.load_cluster import (  # noqa: E402
+from bench.load_client import Plan, Wire, run_worker
+from bench.load_cluster import (
     Kill,
     books_lines,
     check_books,
@@ -85,10 +81,11 @@ from bench.load_cluster import (  # noqa: E402
     kill_header,
     kill_row,
 )
-from bench.stats import percentile  # noqa: E402
-from bench.worktree import checkout_of  # noqa: E402
+from bench.stats import percentile
+from bench.worktree import checkout_of
 
-PG_ADMIN = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+ROOT = Path(__file__).resolve().parents[1]
+
 DEFAULT_REDIS = "redis://127.0.0.1:6379/13"
 AGAINST_REDIS = "redis://127.0.0.1:6379/10"
 KNEE_P95_MS = 150.0
@@ -162,43 +159,21 @@ def has_tick(checkout: Path) -> bool:
     )
 
 
-def fresh_database(name: str) -> str:
-    from sqlalchemy import create_engine, text
-
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    finally:
-        admin.dispose()
-    return PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
-
-
-def drop_database(name: str) -> None:
-    from sqlalchemy import create_engine, text
-
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
-
-
 def start_target(
     args: argparse.Namespace, label: str, checkout: Path, workdir: Path, redis_default: str
 ) -> Target:
     """A fresh app as `make run` serves it, on PostgreSQL and Redis."""
     import redis
 
+    from miniapp_testing.postgres import create_database
+    from miniapp_testing.project import Project
     from miniapp_testing.server import TEST_BOT_TOKEN, AppServer
 
     created = ""
     database_url = os.environ.get("DATABASE_URL", "")
     if not database_url.startswith("postgresql"):
         created = f"bench_load_{'ref' if redis_default == AGAINST_REDIS else 'here'}"
-        database_url = fresh_database(created)
+        database_url = create_database(created)
     redis_url = os.environ.get("REDIS_URL") or redis_default
     if redis_url == redis_default:
         redis.Redis.from_url(redis_url).flushdb()  # only the bench's own database
@@ -228,7 +203,7 @@ def start_target(
         database_url=database_url,
         redis_url=redis_url,
         extra_env={"GRANIAN_WORKERS": str(args.workers)},
-        project=checkout,
+        project=Project(root=checkout),
     )
     print(
         f"[{label}] starting the app (production build, {args.workers} workers) ...",
@@ -266,6 +241,7 @@ def start_cluster(
     """`make cluster`'s setup: one build, --instances app processes on the same database
     and Redis, nginx in front (miniapp_testing.cluster); the members go through nginx."""
     from miniapp_testing.cluster import Cluster
+    from miniapp_testing.project import Project
     from miniapp_testing.server import TEST_BOT_TOKEN
 
     cluster = Cluster(
@@ -274,7 +250,7 @@ def start_cluster(
         database_url=database_url,
         redis_url=redis_url,
         workers=args.workers,
-        project=checkout,
+        project=Project(root=checkout),
         nginx_workers=args.nginx_workers,
     )
     print(
@@ -308,6 +284,8 @@ def stop_target(target: Target, keep_db: bool) -> None:
     if target.cluster is not None:
         target.cluster.stop()
     if target.created_db and not keep_db:
+        from miniapp_testing.postgres import drop_database
+
         with contextlib.suppress(Exception):
             drop_database(target.created_db)
 
@@ -623,8 +601,7 @@ def weights(spec: str) -> dict[str, float]:
 
 
 def plan_members(args: argparse.Namespace, n: int, target: Target, run_tag: str) -> list[dict]:
-    from app.telegram.launch import launch_hash
-    from app.telegram.signing import sign_init_data
+    from miniapp_testing.telegram import launch_hash, sign_init_data
 
     rng = random.Random(int(run_tag))
     n_active = round(n * args.active_share)

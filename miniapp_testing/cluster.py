@@ -9,10 +9,12 @@
     # stopped: nginx first, then the instances
 
 Every instance is an `AppServer` (a process group, its own log and Reflex states folder)
-whose process is scripts/run_instance.py: `reflex run --env prod --backend-only` that serves
+whose process is the project's instance script (this app's scripts/run_instance.py:
+`reflex run --env prod --backend-only` that serves
 the build made once beforehand by `reflex export --frontend-only --no-zip` (into the
-cluster's own web folder, so a test never rebuilds the checkout's .web under a running app).
-The build bakes in the address the browser's socket goes to (PUBLIC_URL): nginx's.
+cluster's own web folder, so a test never rebuilds the checkout's .web under a running app)).
+The build bakes in the address the browser's socket goes to (PUBLIC_URL): nginx's. nginx's
+config is the project's template (this app's deploy/nginx.conf.template), see `Project`.
 
 `python -m miniapp_testing.cluster` is what `make cluster` runs (scripts/cluster.sh).
 """
@@ -22,6 +24,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -33,33 +36,29 @@ from urllib.parse import urlencode
 
 import httpx
 
-from miniapp_testing.server import (
-    BUILD_TIMEOUT_S,
-    ROOT,
-    TEST_BOT_TOKEN,
-    AppDidNotStart,
-    AppServer,
-    _port_busy,
-    free_port,
-)
+from miniapp_testing.ports import free_port, port_busy
+from miniapp_testing.project import Project
+from miniapp_testing.server import BUILD_TIMEOUT_S, TEST_BOT_TOKEN, AppDidNotStart, AppServer
 
-NGINX_TEMPLATE = ROOT / "deploy" / "nginx.conf.template"
-ENSURE_NGINX = ROOT / "scripts" / "ensure-nginx.sh"
-RUN_INSTANCE = Path("scripts") / "run_instance.py"
 DEBUG_HEADER = "add_header X-Upstream $upstream_addr always;"
-# What the app's settings read that a cluster instance takes from its caller in
-# `make cluster` (and the kit sets for itself in tests).
-IDENTITY_ENV = ("APP_ENV", "BOT_TOKEN", "DEV_TOKEN_FILE")
 
 
 class NginxUnavailable(RuntimeError):
     pass
 
 
-def ensure_nginx() -> str:
-    """nginx's path, installed from Debian's package first when missing and possible."""
+def ensure_nginx(project: Project | None = None) -> str:
+    """nginx's path: the project's script's answer (this app's installs Debian's package
+    first when nginx is missing and it can), or NGINX_PATH, PATH and /usr/sbin without one."""
+    project = project or Project()
+    script = project.path(project.ensure_nginx)
+    if not script.exists():
+        found = os.environ.get("NGINX_PATH") or shutil.which("nginx") or "/usr/sbin/nginx"
+        if not os.access(found, os.X_OK):
+            raise NginxUnavailable(f"nginx is not installed (no {found}; set NGINX_PATH)")
+        return found
     done = subprocess.run(
-        ["bash", str(ENSURE_NGINX)], capture_output=True, text=True, check=False, timeout=900
+        ["bash", str(script)], capture_output=True, text=True, check=False, timeout=900
     )
     path = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
     if done.returncode != 0 or not path:
@@ -81,9 +80,9 @@ def render_nginx_conf(
     workers: str = "auto",
     debug: bool = False,
     fail_timeout_s: int = 5,
-    template: Path = NGINX_TEMPLATE,
+    template: Path,
 ) -> str:
-    """deploy/nginx.conf.template with its @NAME@ placeholders filled in."""
+    """The project's nginx template with its @NAME@ placeholders filled in."""
     upstreams = "\n        ".join(
         f"server 127.0.0.1:{port} max_fails=1 fail_timeout={fail_timeout_s}s;"
         for port in upstream_ports
@@ -165,6 +164,7 @@ class Nginx:
     workers: str = "1"
     debug: bool = False
     binary: str = ""
+    project: Project = field(default_factory=Project)
     _proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -190,12 +190,13 @@ class Nginx:
                 upstream_ports=self.upstream_ports,
                 workers=self.workers,
                 debug=self.debug,
+                template=self.project.path(self.project.nginx_template),
             )
         )
         return self.conf
 
     def _args(self) -> list[str]:
-        binary = self.binary or ensure_nginx()
+        binary = self.binary or ensure_nginx(self.project)
         return [binary, "-p", str(self.prefix), "-c", str(self.conf), "-e", str(self.error_log)]
 
     def start(self, timeout_s: float = 30) -> Nginx:
@@ -205,7 +206,7 @@ class Nginx:
         )
         if check.returncode != 0:
             raise AppDidNotStart(f"nginx -t refused {self.conf}:\n{check.stderr}")
-        if _port_busy(self.port):
+        if port_busy(self.port):
             raise AppDidNotStart(
                 f"port {self.port} is already in use; nginx cannot listen on it (a cluster "
                 f"left running? its nginx's pid would be in {self.prefix / 'nginx.pid'})"
@@ -215,7 +216,7 @@ class Nginx:
                 self._args(), stdout=out, stderr=subprocess.STDOUT, start_new_session=True
             )
         deadline = time.monotonic() + timeout_s
-        while not _port_busy(self.port):
+        while not port_busy(self.port):
             if self._proc.poll() is not None:
                 raise AppDidNotStart(f"nginx exited with {self._proc.returncode}:\n{self.tail()}")
             if time.monotonic() > deadline:
@@ -258,18 +259,20 @@ class ClusterInstance(AppServer):
     web_dir: Path | None = None
     public_url: str = ""
     workers: int = 1
-    # True (tests): the kit's dev token file and APP_ENV=dev, as AppServer sets them.
-    # False (make cluster): APP_ENV, BOT_TOKEN and DEV_TOKEN_FILE as the caller has them,
-    # so every instance shares data/dev-bot-token with `make run`, or a real BOT_TOKEN.
+    # True (tests): the kit's bot token, as AppServer passes it (Project.identity_env).
+    # False (make cluster): those variables as the caller has them (this app: APP_ENV,
+    # BOT_TOKEN and DEV_TOKEN_FILE), so every instance shares data/dev-bot-token with
+    # `make run`, or a real BOT_TOKEN.
     kit_identity: bool = True
 
     def command(self) -> list[str]:
-        return [sys.executable, str(self.project / RUN_INSTANCE), str(self.port)]
+        script = self.project.path(self.project.instance_script)
+        return [sys.executable, str(script), str(self.port)]
 
     def env(self) -> dict[str, str]:
         env = super().env()
         if not self.kit_identity:
-            for name in IDENTITY_ENV:
+            for name in self.project.identity_names():
                 if name in self.extra_env:
                     continue
                 if name in os.environ:
@@ -279,7 +282,7 @@ class ClusterInstance(AppServer):
         if self.web_dir is not None:
             env["REFLEX_WEB_WORKDIR"] = str(self.web_dir)
         if self.public_url:
-            env["PUBLIC_URL"] = self.public_url
+            env[self.project.public_url_env] = self.public_url
         if "GRANIAN_WORKERS" not in self.extra_env:
             env["GRANIAN_WORKERS"] = str(self.workers)
         return env
@@ -309,7 +312,7 @@ class Cluster:
     debug_upstream: bool = True
     nginx_workers: str = "1"
     extra_env: dict[str, str] = field(default_factory=dict)
-    project: Path = ROOT
+    project: Project = field(default_factory=Project)
     servers: list[ClusterInstance] = field(init=False)
     nginx: Nginx = field(init=False)
 
@@ -351,6 +354,7 @@ class Cluster:
             host=self.host,
             workers=self.nginx_workers,
             debug=self.debug_upstream,
+            project=self.project,
         )
 
     # -- addresses ---------------------------------------------------------------------
@@ -360,8 +364,9 @@ class Cluster:
         """nginx, as the browser reaches it."""
         return f"http://localhost:{self.port}"
 
-    def launch_url(self, user: str = "alice", **params: str) -> str:
-        return f"{self.url}/dev/launch?{urlencode({'user': user, **params})}"
+    def launch_url(self, user: str = "", **params: str) -> str:
+        query = urlencode({"user": user or self.project.demo_user, **params})
+        return f"{self.url}{self.project.dev_launch_path}?{query}"
 
     def upstream(self, index: int) -> str:
         """Instance `index` as nginx names it in $upstream_addr and X-Upstream."""
@@ -385,7 +390,7 @@ class Cluster:
             out.flush()
             done = subprocess.run(
                 args,
-                cwd=self.project,
+                cwd=self.project.root,
                 env=self.servers[0].env(),
                 stdout=out,
                 stderr=subprocess.STDOUT,
@@ -398,7 +403,7 @@ class Cluster:
 
     def start(self, *, build: bool = True, timeout_s: float = 180) -> Cluster:
         """Build (unless told not to), start every instance, then nginx in front."""
-        self.nginx.binary = self.nginx.binary or ensure_nginx()
+        self.nginx.binary = self.nginx.binary or ensure_nginx(self.project)
         try:
             if build:
                 self.build()
@@ -412,16 +417,17 @@ class Cluster:
         return self
 
     def wait_ready(self, timeout_s: float = 30) -> None:
-        """/health through nginx answers 200."""
+        """The project's health path through nginx answers 200."""
+        health = f"{self.url}{self.project.health_path}"
         deadline = time.monotonic() + timeout_s
         while True:
             try:
-                if httpx.get(f"{self.url}/health", timeout=5).status_code == 200:
+                if httpx.get(health, timeout=5).status_code == 200:
                     return
             except httpx.HTTPError:
                 pass
             if time.monotonic() > deadline:
-                raise AppDidNotStart(f"{self.url}/health did not answer 200 in {timeout_s} s")
+                raise AppDidNotStart(f"{health} did not answer 200 in {timeout_s} s")
             time.sleep(0.1)
 
     def kill(self, index: int) -> None:
@@ -461,7 +467,8 @@ def _redis_problem(url: str) -> str | None:
     return None
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, project: Project | None = None) -> int:
+    project = project or Project()
     parser = argparse.ArgumentParser(
         prog="python -m miniapp_testing.cluster",
         description="N app instances behind nginx (what `make cluster` runs). Reads "
@@ -476,12 +483,12 @@ def main(argv: list[str] | None = None) -> int:
         help="worker processes per instance (default: the cores shared out among them)",
     )
     parser.add_argument("--host", default="0.0.0.0", help="nginx listens here")
-    parser.add_argument("--workdir", type=Path, default=ROOT / "data" / "cluster")
+    parser.add_argument("--workdir", type=Path, default=project.path("data/cluster"))
     args = parser.parse_args(argv)
     if args.instances < 1:
         parser.error("--instances must be at least 1")
 
-    redis_url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
+    redis_url = os.environ.get(project.redis_env) or "redis://127.0.0.1:6379/0"
     problem = _redis_problem(redis_url)
     if problem is not None:
         print(
@@ -492,11 +499,9 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
-    database_url = os.environ.get("DATABASE_URL") or ""
+    database_url = os.environ.get(project.database_env) or ""
     if not database_url:
-        from app.settings import DEFAULT_SQLITE_PATH
-
-        database_url = f"sqlite:///{DEFAULT_SQLITE_PATH}"
+        database_url = f"sqlite:///{project.path(project.database_file)}"
     cluster = Cluster(
         args.workdir,
         instances=args.instances,
@@ -506,12 +511,13 @@ def main(argv: list[str] | None = None) -> int:
         redis_url=redis_url,
         workers=args.workers,
         host=args.host,
-        web_dir=Path(os.environ.get("REFLEX_WEB_WORKDIR", ROOT / ".web")),
-        public_url=os.environ.get("PUBLIC_URL", ""),
+        web_dir=Path(os.environ.get("REFLEX_WEB_WORKDIR", project.path(".web"))),
+        public_url=os.environ.get(project.public_url_env, ""),
         bot_token="",
         kit_identity=False,
         debug_upstream=True,
         nginx_workers="auto",
+        project=project,
     )
 
     def stop_on_term(signum: int, frame: object) -> None:
@@ -537,7 +543,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  nginx:      {cluster.url}  (logs in {cluster.nginx.prefix})")
     print(f"  database:   {database_url.split('@')[-1]}   redis: {redis_url}")
     print()
-    print(f"  Open the app as demo member @alice:  {cluster.url}/dev/launch?user=alice")
+    print(f"  Open the app as demo member @{project.demo_user}:  {cluster.launch_url()}")
     print("  Ctrl-C stops nginx and every instance.")
     print(flush=True)
     reported: set[int] = set()

@@ -5,7 +5,8 @@ the app asks for it at) and believes it runs inside Telegram: launch parameters 
 the URL hash, signed with the bot token like Telegram signs them; the script's calls to the
 client are recorded; its requests for theme, viewport and safe areas are answered; and the
 test plays the client's part: minimize, restore, change theme or viewport, press the
-BackButton or the MainButton.
+BackButton or the MainButton. Where the official script is and what `open()` waits for
+come from the project (`Project.telegram_script`, `Project.ready_selector`).
 """
 
 from __future__ import annotations
@@ -13,15 +14,13 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
+from importlib.resources import files
 from typing import Any
 
-from app.telegram.launch import DARK_THEME, LIGHT_THEME, THEMES, launch_hash
-from app.telegram.signing import sign_init_data
+from miniapp_testing.project import Project
+from miniapp_testing.telegram import DARK_THEME, LIGHT_THEME, THEMES, launch_hash, sign_init_data
 
-ROOT = Path(__file__).resolve().parents[1]
-HOST_JS = (Path(__file__).parent / "host.js").read_text()
-OFFICIAL_SCRIPT = ROOT / "assets" / "external" / "telegram-web-app.js"
+HOST_JS = (files("miniapp_testing") / "host.js").read_text()
 TELEGRAM_SCRIPT_URLS = ("https://telegram.org/js/telegram-web-app.js*", "**/telegram-web-app.js*")
 MOBILE = ("android", "ios")
 
@@ -63,11 +62,20 @@ class Launch:
 class TelegramHost:
     """Plays the Telegram client for one page (`page` is a Playwright sync Page)."""
 
-    def __init__(self, page: Any, app_url: str, bot_token: str, launch: Launch) -> None:
+    def __init__(
+        self,
+        page: Any,
+        app_url: str,
+        bot_token: str,
+        launch: Launch,
+        project: Project | None = None,
+    ) -> None:
         self.page = page
         self.app_url = app_url.rstrip("/")
         self.bot_token = bot_token
         self.launch = launch
+        self.project = project or Project()
+        self.official_script = self.project.path(self.project.telegram_script)
         self.script_missing = False
         config = json.dumps(launch.host_config())
         page.add_init_script(HOST_JS.replace("__TG_HOST_CONFIG__", config))
@@ -93,12 +101,17 @@ class TelegramHost:
         )
         return f"{self.app_url}{path}#{fragment}"
 
-    def open(self, path: str = "/", *, wait_for: str | None = "#member-name") -> TelegramHost:
+    def open(self, path: str = "/", *, wait_for: str | None = "") -> TelegramHost:
+        """Load `path` as launched from Telegram; wait for `wait_for` (default: the
+        project's ready selector; None: nothing)."""
         self.page.goto(self.url(path))
         if self.script_missing:
             raise FileNotFoundError(
-                f"{OFFICIAL_SCRIPT} is missing: run `make install` (scripts/fetch-telegram-js.sh)"
+                f"{self.official_script} is missing (this app: run `make install`, "
+                "scripts/fetch-telegram-js.sh)"
             )
+        if wait_for == "":
+            wait_for = self.project.ready_selector
         if wait_for:
             self.page.locator(wait_for).first.wait_for(timeout=20_000)
         return self
@@ -279,9 +292,10 @@ class TelegramHost:
         return {side: int(insets.get(side, 0)) for side in ("top", "bottom", "left", "right")}
 
     def _serve_official_script(self, route: Any) -> None:
-        if not OFFICIAL_SCRIPT.exists():
+        if not self.official_script.exists():
             # Raising here would leave the request hanging; fail it and say why on open().
             self.script_missing = True
             route.abort()
             return
-        route.fulfill(status=200, content_type="text/javascript", body=OFFICIAL_SCRIPT.read_text())
+        body = self.official_script.read_text()
+        route.fulfill(status=200, content_type="text/javascript", body=body)

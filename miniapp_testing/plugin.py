@@ -3,6 +3,8 @@
 Load it with `pytest_plugins = ["miniapp_testing.plugin"]` in a top-level conftest.py (this
 project does) or `pytest -p miniapp_testing.plugin`. Fixtures:
 
+- `miniapp_project` (session): the `Project` under test, this app's by default; another
+  project overrides this fixture in its conftest.py (see README.md beside this file).
 - `miniapp` (session): the app as `make run` serves it, seeded, on a free port
   (an `AppServer`: `.url`, `.kill()`, `.start()`, `.restart()`, `.database_url`).
 - `chromium` (session): headless Debian Chromium through Playwright.
@@ -27,7 +29,9 @@ from typing import Any
 
 import pytest
 
+from miniapp_testing.ci import missing
 from miniapp_testing.host import Launch, TelegramHost
+from miniapp_testing.project import Project, find_root
 from miniapp_testing.server import AppDidNotStart, AppServer
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -35,18 +39,6 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 PHONE = {"width": 390, "height": 844}
 
 OpenTelegram = Callable[..., TelegramHost]
-
-
-def in_ci() -> bool:
-    """The one reading of CI, for the kit and the project's own service checks."""
-    return os.environ.get("CI", "").strip().lower() in {"true", "1", "yes"}
-
-
-def missing(what: str) -> None:
-    """Skip on a laptop without the tool; fail under CI, where it must be there."""
-    if in_ci():
-        pytest.fail(f"{what} (required under CI)")
-    pytest.skip(what)
 
 
 def start_app(server: AppServer) -> AppServer:
@@ -61,9 +53,17 @@ def start_app(server: AppServer) -> AppServer:
 
 
 @pytest.fixture(scope="session")
-def miniapp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
+def miniapp_project(pytestconfig: pytest.Config) -> Project:
+    """This app, found from pytest's rootdir; override for another project."""
+    return Project(root=find_root(pytestconfig.rootpath))
+
+
+@pytest.fixture(scope="session")
+def miniapp(
+    tmp_path_factory: pytest.TempPathFactory, miniapp_project: Project
+) -> Iterator[AppServer]:
     """The app exactly as `make run` serves it: migrated, seeded, production build."""
-    server = start_app(AppServer(tmp_path_factory.mktemp("miniapp")))
+    server = start_app(AppServer(tmp_path_factory.mktemp("miniapp"), project=miniapp_project))
     try:
         yield server
     finally:
@@ -96,7 +96,11 @@ def telegram(miniapp: AppServer, chromium: Any) -> Iterator[OpenTelegram]:
         context = phone_context(chromium)
         contexts.append(context)
         return TelegramHost(
-            context.new_page(), miniapp.url, miniapp.bot_token, Launch(user=user, **launch)
+            context.new_page(),
+            miniapp.url,
+            miniapp.bot_token,
+            Launch(user=user, **launch),
+            project=miniapp.project,
         )
 
     yield open_host

@@ -1,8 +1,9 @@
-"""Run the app as `make run` serves it (production build, one port) for tests and benches.
+"""Run a Reflex app as `make run` serves it (production build, one port) for tests and benches.
 
 `AppServer` owns one `reflex run --env prod --single-port` process group: it can be killed
 with SIGKILL (as a crashed or evicted backend would be) and started again on the same port
-and database, which is what resume after a backend restart is tested against.
+and database, which is what resume after a backend restart is tested against. What is
+particular to the project (its seed command, environment, routes) comes from its `Project`.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -21,7 +21,9 @@ from urllib.parse import urlencode
 
 import httpx
 
-ROOT = Path(__file__).resolve().parents[1]
+from miniapp_testing.ports import free_port, wait_port_free
+from miniapp_testing.project import Project
+
 BUILD_TIMEOUT_S = 600
 # The app under test validates initData against this token, so tests can sign as Telegram.
 TEST_BOT_TOKEN = "7000000001:E2E-test-token-not-a-real-bot"
@@ -29,12 +31,6 @@ TEST_BOT_TOKEN = "7000000001:E2E-test-token-not-a-real-bot"
 
 class AppDidNotStart(RuntimeError):
     pass
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -48,8 +44,9 @@ class AppServer:
     bot_token: str = TEST_BOT_TOKEN
     extra_env: dict[str, str] = field(default_factory=dict)
     backend_only: bool = False
-    # The checkout that is run: this one, or another (bench/frontend.py --against REF).
-    project: Path = ROOT
+    # What is run: this checkout, another one (bench/frontend.py --against REF), or another
+    # Reflex project altogether.
+    project: Project = field(default_factory=Project)
     _proc: subprocess.Popen[bytes] | None = None
     starts: int = 0
 
@@ -70,9 +67,10 @@ class AppServer:
     def log(self) -> Path:
         return self.workdir / "reflex.log"
 
-    def launch_url(self, user: str = "alice", **params: str) -> str:
+    def launch_url(self, user: str = "", **params: str) -> str:
         """The dev launch: the server signs initData for a seeded member and redirects."""
-        return f"{self.url}/dev/launch?{urlencode({'user': user, **params})}"
+        query = urlencode({"user": user or self.project.demo_user, **params})
+        return f"{self.url}{self.project.dev_launch_path}?{query}"
 
     def env(self) -> dict[str, str]:
         env = dict(os.environ)
@@ -80,25 +78,26 @@ class AppServer:
             PATH=f"{Path(sys.executable).parent}:{env.get('PATH', '')}",
             REFLEX_USE_NPM="1",
             PORT=str(self.port),
-            DATABASE_URL=self.database_url,
-            REDIS_URL=self.redis_url,
-            APP_ENV="dev",
-            # The dev launch exists only with the generated dev token (never a real bot's),
-            # so the app gets a known one through its token file.
-            BOT_TOKEN="",
-            DEV_TOKEN_FILE=str(self.token_file),
             PYTHONUNBUFFERED="1",
             # Reflex empties its states folder at start; each app process gets its own, so
             # one starting cannot delete (or race on) another's files.
             REFLEX_STATES_WORKDIR=str(self.workdir / "states"),
-            **self.extra_env,
         )
+        env[self.project.database_env] = self.database_url
+        env[self.project.redis_env] = self.redis_url
+        # This app's dev launch exists only with the generated dev token (never a real
+        # bot's), so it gets a known one through its token file.
+        env.update(self.project.identity_env(self.bot_token, self.token_file))
+        env.update(self.extra_env)
         return env
 
     def seed(self) -> None:
+        """The project's seed command (migrate and load demo data), if it has one."""
+        if not self.project.seed:
+            return
         subprocess.run(
-            [sys.executable, "-m", "app.domain.seed", "--if-empty", "--quiet"],
-            cwd=self.project,
+            [sys.executable, *self.project.seed],
+            cwd=self.project.root,
             env=self.env(),
             check=True,
         )
@@ -120,7 +119,7 @@ class AppServer:
             out.flush()
             self._proc = subprocess.Popen(
                 args,
-                cwd=self.project,
+                cwd=self.project.root,
                 env=self.env(),
                 stdout=out,
                 stderr=subprocess.STDOUT,
@@ -131,7 +130,7 @@ class AppServer:
         return self
 
     def wait_ready(self, timeout_s: float = BUILD_TIMEOUT_S) -> None:
-        probe = "/health" if self.backend_only else "/"
+        probe = self.project.health_path if self.backend_only else "/"
         deadline = time.monotonic() + timeout_s
         while True:
             if self._proc is not None and self._proc.poll() is not None:
@@ -187,11 +186,4 @@ class AppServer:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=wait_s)
         # The port must be free before a restart binds it again.
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and _port_busy(self.port):
-            time.sleep(0.1)
-
-
-def _port_busy(port: int) -> bool:
-    with socket.socket() as sock:
-        return sock.connect_ex(("127.0.0.1", port)) == 0
+        wait_port_free(self.port)
