@@ -1,8 +1,8 @@
 """The read-through cache against real PostgreSQL and Redis, all side by side in one run.
 
-    .venv/bin/python bench/cache.py                  # 10,000 members, 200,000 transactions
-    .venv/bin/python bench/cache.py --small          # 1,000 / 20,000: under a minute
-    .venv/bin/python bench/cache.py --json out.json  # also write the figures as JSON
+    .venv/bin/python -m bench.cache                  # 10,000 members, 200,000 transactions
+    .venv/bin/python -m bench.cache --small          # 1,000 / 20,000: under a minute
+    .venv/bin/python -m bench.cache --json out.json  # also write the figures as JSON
 
 Needs PostgreSQL (default postgresql://postgres@127.0.0.1:5432/bench_cache, bench_cache_small
 with --small; created and seeded on first use, reused afterwards unless --reseed), Redis
@@ -30,8 +30,6 @@ import json
 import logging
 import os
 import random
-import shutil
-import socket
 import subprocess
 import sys
 import threading
@@ -46,28 +44,27 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
+import msgspec
+import psycopg
+import redis
+from sqlalchemy import create_engine, event, func, select, text
+from sqlalchemy.engine import Engine, make_url
+
+from app.cache import keys
+from app.cache.backends import RedisBackend
+from app.cache.keys import EPOCH_KEY
+from app.cache.metrics import CacheStats
+from app.cache.readthrough import Cache
+from app.domain import feed as feed_module
+from app.domain import market, queries, rewards, transfers
+from app.domain.db import Database, normalize_url
+from app.domain.errors import DomainError
+from app.domain.models import MarketItem, Transaction, User
+from app.domain.views import FeedPage, Leaderboard
+from bench.stats import percentile
+from miniapp_testing.redis_server import PrivateRedis, RedisDidNotStart
+
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # `python bench/cache.py` puts bench/, not the project, first
-    sys.path.insert(0, str(ROOT))
-
-import msgspec  # noqa: E402
-import psycopg  # noqa: E402
-import redis  # noqa: E402
-from sqlalchemy import create_engine, event, func, select, text  # noqa: E402
-from sqlalchemy.engine import Engine, make_url  # noqa: E402
-
-from app.cache import keys  # noqa: E402
-from app.cache.backends import RedisBackend  # noqa: E402
-from app.cache.keys import EPOCH_KEY  # noqa: E402
-from app.cache.metrics import CacheStats  # noqa: E402
-from app.cache.readthrough import Cache  # noqa: E402
-from app.domain import feed as feed_module  # noqa: E402
-from app.domain import market, queries, rewards, transfers  # noqa: E402
-from app.domain.db import Database, normalize_url  # noqa: E402
-from app.domain.errors import DomainError  # noqa: E402
-from app.domain.models import MarketItem, Transaction, User  # noqa: E402
-from app.domain.views import FeedPage, Leaderboard  # noqa: E402
-from bench.stats import percentile  # noqa: E402
 
 T = TypeVar("T")
 MARKER = "bench/cache.py dataset"
@@ -241,12 +238,6 @@ def app_cache(redis_url: str) -> Cache:
     assert cache.near is not None
     cache.near.wait_live()
     return cache
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 # -- the dataset ---------------------------------------------------------------------------
@@ -649,37 +640,12 @@ def app_version() -> dict[str, Any]:
 # -- 4. Redis killed mid-workload ----------------------------------------------------------
 
 
-class PrivateRedis:
+def private_redis(port: int | None = None) -> PrivateRedis:
     """A redis-server of our own on a free port, without persistence; we may kill it."""
-
-    def __init__(self, port: int | None = None) -> None:
-        exe = shutil.which("redis-server")
-        if exe is None:
-            raise SystemExit("redis-server is not on PATH")
-        self.port = port or free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        args = [exe, "--port", str(self.port), "--bind", "127.0.0.1"]
-        args += ["--save", "", "--appendonly", "no", "--daemonize", "no"]
-        self.proc = subprocess.Popen(
-            args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
-        )
-        client = redis.Redis.from_url(self.url, socket_timeout=0.5)
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                client.ping()
-                break
-            except redis.RedisError:
-                if self.proc.poll() is not None or time.monotonic() > deadline:
-                    raise SystemExit(f"private redis-server on {self.port} did not start") from None
-                time.sleep(0.05)
-            finally:
-                client.close()
-
-    def kill(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()  # SIGKILL to the one process we started
-        self.proc.wait(timeout=10)
+    try:
+        return PrivateRedis(port, own_session=True).start()
+    except RedisDidNotStart as exc:
+        raise SystemExit(str(exc)) from None
 
 
 def timed_reads(
@@ -716,7 +682,7 @@ def redis_down(url: str, raw: Database, people: Population, cfg: Config) -> dict
     length = cfg.down_seconds
     # The uncached baseline, same threads and mix, in this run.
     base, base_failed, _ = timed_reads(raw, people, cfg.threads, length, seed=11)
-    server = PrivateRedis()
+    server = private_redis()
     db = Database(url, cache=app_cache(server.url))
     revived: PrivateRedis | None = None
     try:
@@ -738,7 +704,7 @@ def redis_down(url: str, raw: Database, people: Population, cfg: Config) -> dict
         stats = db.cache.stats
         errors_down = int(stats.total("errors"))
         # Redis back (empty, same port): the cache must resume, not stay bypassed.
-        revived = PrivateRedis(server.port)
+        revived = private_redis(server.port)
         time.sleep(db.cache.breaker.cooldown_s)
         hits0 = stats.total("hits")
         back, back_failed, back_errors = timed_reads(db, people, cfg.threads, 2.0, seed=14)

@@ -1,6 +1,6 @@
 """Time from a clean clone to the first page with data: what a newcomer waits for.
 
-    .venv/bin/python bench/first_start.py [--keep-venv]
+    .venv/bin/python -m bench.first_start [--keep-venv]
 
 Clones this repository into a temp folder, runs `make run` there on a free port, and
 measures: until /health answers, and until the dev launch link shows feed rows in headless
@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -22,14 +21,10 @@ from pathlib import Path
 
 import httpx
 
+from miniapp_testing.ports import free_port
+
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def first_rows_visible(url: str) -> float:

@@ -1,7 +1,7 @@
 """Resume after minimize: how often the Mini App comes back live and fresh, and how fast.
 
-    .venv/bin/python bench/resume.py                   # 50 cycles, about 10 min on 2 cores
-    .venv/bin/python bench/resume.py --cycles 10 --json resume.json
+    .venv/bin/python -m bench.resume                   # 50 cycles, about 10 min on 2 cores
+    .venv/bin/python -m bench.resume --cycles 10 --json resume.json
 
 One app as `make run` serves it (miniapp_testing.AppServer: production build, one port, a
 seeded SQLite database in a temporary folder) and one phone page inside the kit's emulated
@@ -47,21 +47,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
+
+from app.domain.db import Database
+from app.domain.leaderboard import by_balance
+from app.domain.transfers import transfer
+from app.domain.users import find_by_username
+from bench.stats import percentile
+from miniapp_testing.host import Launch, TelegramHost
+from miniapp_testing.plugin import CHROMIUM, CHROMIUM_ARGS, phone_context
+from miniapp_testing.server import AppServer
+from miniapp_testing.telegram import sign_init_data
+
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # `python bench/resume.py` puts bench/, not the project, first
-    sys.path.insert(0, str(ROOT))
-
-import httpx  # noqa: E402
-
-from app.domain.db import Database  # noqa: E402
-from app.domain.leaderboard import by_balance  # noqa: E402
-from app.domain.transfers import transfer  # noqa: E402
-from app.domain.users import find_by_username  # noqa: E402
-from app.telegram.signing import sign_init_data  # noqa: E402
-from bench.stats import percentile  # noqa: E402
-from miniapp_testing.host import Launch, TelegramHost  # noqa: E402
-from miniapp_testing.plugin import CHROMIUM, CHROMIUM_ARGS, phone_context  # noqa: E402
-from miniapp_testing.server import AppServer  # noqa: E402
 
 KINDS = ("plain", "restart", "offline")
 SENDER_COUNT = 4  # members who take turns sending to the watched member
