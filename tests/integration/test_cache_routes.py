@@ -4,7 +4,6 @@ between members, clearing without a keyspace scan. FastAPI TestClient on build_a
 from __future__ import annotations
 
 import json
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -17,35 +16,24 @@ from fastapi.testclient import TestClient
 from httpx import Response
 
 from app.api import build_api
-from app.cache import get_backend, get_cache
 from app.cache.keys import member_store_key
 from app.cache.store import MAX_KEYS, MAX_VALUE_CHARS
 from app.domain import migrate
-from app.domain.db import get_database
-from app.settings import ENV_NAMES, Settings, get_settings
 from app.telegram.signing import sign_init_data
+from miniapp_testing.ports import free_port
+from tests.support.settings import isolate_settings, reset_caches
 
 pytestmark = pytest.mark.integration
 
 TOKEN = "1234567890:AAF-cache-routes-token"
 ANN: dict[str, Any] = {"id": 7_000_000_201, "first_name": "Ann"}
 BEN: dict[str, Any] = {"id": 7_000_000_202, "first_name": "Ben"}
-SETTINGS_ENV = ENV_NAMES
-
-
-def reset_caches() -> None:
-    if get_database.cache_info().currsize:
-        get_database().dispose()
-    for cached in (get_database, get_cache, get_backend, get_settings):
-        cached.cache_clear()
 
 
 def configure_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, redis_url: str) -> None:
     url = f"sqlite:///{tmp_path / 'api.db'}"
     migrate.upgrade(url)
-    monkeypatch.setitem(Settings.model_config, "env_file", None)
-    for name in SETTINGS_ENV:
-        monkeypatch.delenv(name, raising=False)
+    isolate_settings(monkeypatch)
     monkeypatch.setenv("DATABASE_URL", url)
     monkeypatch.setenv("REDIS_URL", redis_url)
     monkeypatch.setenv("BOT_TOKEN", TOKEN)
@@ -357,9 +345,7 @@ def test_clearing_does_not_scan_the_keyspace(client: TestClient, redis_client: r
 def test_store_unavailable_is_503_json(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, redis_client: redis.Redis
 ) -> None:
-    with socket.socket() as s:  # a port nobody listens on
-        s.bind(("127.0.0.1", 0))
-        dead_port = s.getsockname()[1]
+    dead_port = free_port()  # nobody listens on it
     configure_env(monkeypatch, tmp_path, f"redis://127.0.0.1:{dead_port}/0")
     try:
         with TestClient(build_api()) as dead:

@@ -9,7 +9,6 @@ import re
 import stat
 import threading
 import time
-from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import parse_qsl
@@ -17,45 +16,15 @@ from urllib.parse import parse_qsl
 import pytest
 from pydantic import ValidationError
 
-from app.domain.db import get_database
-from app.settings import ENV_NAMES, Settings, get_settings
+from app.settings import Settings
 from app.telegram import identity
 from app.telegram.identity import authenticate, bot_token, dev_bot_token, is_admin
 from app.telegram.init_data import InitDataError, bot_id_from_token, validate_init_data
 from app.telegram.launch import DARK_THEME, LIGHT_THEME, THEMES, launch_hash
 from app.telegram.signing import sign_init_data
+from tests.support.settings import Configure
 
 TOKEN = "1234567890:AAF-identity-test-token"
-SETTINGS_ENV = ENV_NAMES
-
-Configure = Callable[..., Settings]
-
-
-def _reset_caches() -> None:
-    if get_database.cache_info().currsize:
-        get_database().dispose()
-    get_database.cache_clear()
-    get_settings.cache_clear()
-
-
-@pytest.fixture
-def configure(monkeypatch: pytest.MonkeyPatch) -> Iterator[Configure]:
-    """Set settings through the environment only; no .env file, caches reset both ways."""
-    monkeypatch.setitem(Settings.model_config, "env_file", None)
-    for name in SETTINGS_ENV:
-        monkeypatch.delenv(name, raising=False)
-    _reset_caches()
-
-    def apply(**values: str) -> Settings:
-        for name, value in values.items():
-            monkeypatch.setenv(name.upper(), value)
-        _reset_caches()
-        return get_settings()
-
-    yield apply
-    _reset_caches()
-
-
 # ---------------------------------------------------------------------------------------
 # dev_bot_token
 # ---------------------------------------------------------------------------------------

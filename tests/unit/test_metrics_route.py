@@ -9,19 +9,11 @@ import pytest
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
-from app import cache
 from app.domain import db as db_module
 from app.domain import queries
 from app.domain.migrate import upgrade
 from app.domain.seed import seed
-from app.settings import get_settings
-
-
-def _clear() -> None:
-    get_settings.cache_clear()
-    cache.get_backend.cache_clear()
-    cache.get_cache.cache_clear()
-    db_module.get_database.cache_clear()
+from tests.support.settings import reset_caches
 
 
 @pytest.fixture
@@ -31,13 +23,13 @@ def app_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[db_modul
     monkeypatch.setenv("REDIS_URL", "")
     monkeypatch.setenv("APP_ENV", "dev")
     monkeypatch.setenv("BOT_TOKEN", "1:metrics")
-    _clear()
+    reset_caches()
     upgrade(url)
     database = db_module.get_database()
     seed(database, users=10, transactions=40, quiet=True)
     yield database
     database.dispose()
-    _clear()
+    reset_caches()
 
 
 def _sample(text: str, name: str, policy: str) -> float:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -21,43 +21,22 @@ from app.domain import migrate
 from app.domain.db import get_database
 from app.domain.seed import seed
 from app.domain.users import WELCOME_BONUS, find_by_username
-from app.settings import ENV_NAMES, Settings, get_settings
+from app.settings import Settings
 from app.telegram.init_data import REASONS, validate_init_data
 from app.telegram.signing import sign_init_data
+from tests.support.settings import Configure
 
 TOKEN = "1234567890:AAF-rest-test-token"
 USER: dict[str, Any] = {"id": 7_000_000_123, "first_name": "Ann", "last_name": "Lee"}
-SETTINGS_ENV = ENV_NAMES
-
-Configure = Callable[..., Settings]
-
-
-def _reset_caches() -> None:
-    if get_database.cache_info().currsize:
-        get_database().dispose()
-    get_database.cache_clear()
-    get_settings.cache_clear()
 
 
 @pytest.fixture
-def configure(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Configure]:
+def configure(configure: Configure, tmp_path: Path) -> Configure:
     """Environment for one test: a fresh migrated SQLite file, no .env, no Redis."""
     url = f"sqlite:///{tmp_path / 'api.db'}"
     migrate.upgrade(url)
-    monkeypatch.setitem(Settings.model_config, "env_file", None)
-    for name in SETTINGS_ENV:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("DATABASE_URL", url)
-    _reset_caches()
-
-    def apply(**values: str) -> Settings:
-        for name, value in values.items():
-            monkeypatch.setenv(name.upper(), value)
-        _reset_caches()
-        return get_settings()
-
-    yield apply
-    _reset_caches()
+    configure(database_url=url)
+    return configure
 
 
 @pytest.fixture
