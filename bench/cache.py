@@ -12,8 +12,9 @@ never stopped). Everything goes through the real code: app.domain.queries over a
 RedisBackend, and the real writes (transfers.transfer, rewards.claim_daily_reward, market.buy).
 
 Sections:
-1. per screen query: uncached (Cache(None), straight to PostgreSQL) vs warm cache (Redis plus
-   the near cache for shared families, as app.cache.get_cache builds it), interleaved;
+1. per screen query: uncached (Database(url) without a cache, straight to PostgreSQL) vs
+   warm cache (Redis plus the near cache for shared families, as app.cache.get_cache
+   builds it), interleaved;
 2. a mixed workload: simulated members, Zipf-skewed screens and members, 5% writes, once with
    the cache and once without; database statements counted by a before_cursor_execute listener;
 3. stampede: N threads miss one key at once (threading.Barrier) -> loads of the database;
@@ -1047,7 +1048,7 @@ def print_redis_down(down: dict[str, Any], cfg: Config) -> None:
         ["", "reads", "failed", "p50 ms", "p99 ms"],
         [
             (
-                "uncached (Cache(None))",
+                "uncached (no cache)",
                 down["uncached_reads"],
                 down["uncached_failed_reads"],
                 fmt(down["uncached_p50_ms"]),
@@ -1249,7 +1250,7 @@ def main() -> None:
     cache_log.propagate = False
 
     rng = random.Random(args.seed)
-    raw = Database(pg_url, cache=Cache(None))
+    raw = Database(pg_url)
     cached = Database(pg_url, cache=app_cache(args.redis_url))
     raw_counter, cached_counter = QueryCounter(raw.engine), QueryCounter(cached.engine)
     people = population(raw, cfg.sim_users, rng)

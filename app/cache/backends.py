@@ -114,6 +114,23 @@ class Backend(Protocol):
     def incr(self, key: str, ttl_s: int = GENERATION_TTL_S) -> int: ...
     def acquire(self, key: str, token: str, ttl_ms: int) -> bool: ...
     def release(self, key: str, token: str) -> None: ...
+    # A write that patches cached entries (app/cache/writes.py): see _REGISTER and _FINISH.
+    def register(
+        self,
+        keys: list[tuple[str, str]],
+        token: str,
+        lease_ms: int,
+        *,
+        force: bool,
+        ttl_s: int = GENERATION_TTL_S,
+    ) -> list[int | None]: ...
+    def unregister(self, active_keys: list[str], token: str) -> None: ...
+    def finish(
+        self,
+        families: list[tuple[str, str, int, list[tuple[str, bytes, bytes, int]]]],
+        token: str,
+        ttl_s: int = GENERATION_TTL_S,
+    ) -> list[bool]: ...
     # The per-user store: one hash per member.
     def hget_many(self, key: str, fields: list[str]) -> list[bytes | None]: ...
     def hset_limited(self, key: str, field: str, value: bytes, max_fields: int) -> bool: ...
@@ -151,6 +168,8 @@ class RedisBackend:
         self._limited_hset = self.client.register_script(_LIMITED_HSET)
 
     def _run(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        # Any: redis-py types its sync client's replies as sync-or-async (one stub for
+        # both); each caller says what the reply is.
         try:
             return fn(*args, **kwargs)
         except (redis.RedisError, OSError) as exc:
@@ -160,7 +179,8 @@ class RedisBackend:
         # One MGET: a single command is the cheapest round trip redis-py makes (a pipeline
         # costs a third more here). A key holding another type reads as nil with MGET, so
         # it is a miss that the next load overwrites.
-        return self._run(self.client.mget, keys)  # type: ignore[no-any-return]
+        values: list[bytes | None] = self._run(self.client.mget, keys)
+        return values
 
     def write(self, key: str, value: bytes, ttl_s: float) -> None:
         self._run(self.client.set, key, value, px=max(1, int(ttl_s * 1000)))
@@ -169,7 +189,7 @@ class RedisBackend:
         def go() -> None:
             pipe = self.client.pipeline(transaction=False)
             for key in keys:
-                args = [secrets.randbits(48), ttl_s, INVAL_CHANNEL]
+                args: list[str | int] = [secrets.randbits(48), ttl_s, INVAL_CHANNEL]
                 self._bump(keys=[key], args=args, client=pipe)
             pipe.execute()
 
@@ -195,11 +215,18 @@ class RedisBackend:
         def go() -> list[int | None]:
             pipe = self.client.pipeline(transaction=False)
             for gen_key, active_key in keys:
-                args = [token, lease_ms, secrets.randbits(48), ttl_s, 1 if force else 0]
+                args: list[str | int] = [
+                    token,
+                    lease_ms,
+                    secrets.randbits(48),
+                    ttl_s,
+                    1 if force else 0,
+                ]
                 self._register(keys=[gen_key, active_key], args=args, client=pipe)
             return [None if v is None else int(v) for v in pipe.execute()]
 
-        return self._run(go)  # type: ignore[no-any-return]
+        generations: list[int | None] = self._run(go)
+        return generations
 
     def unregister(self, active_keys: list[str], token: str) -> None:
         """Withdraw a registration that was not used (no bump: nothing was written)."""
@@ -232,7 +259,8 @@ class RedisBackend:
                 self._finish(keys=names, args=args, client=pipe)
             return [bool(v) for v in pipe.execute()]
 
-        return self._run(go)  # type: ignore[no-any-return]
+        stored: list[bool] = self._run(go)
+        return stored
 
     def subscriber(self) -> redis.client.PubSub:
         """A PubSub on a connection of its own (not from the pool), for the near cache."""
@@ -242,7 +270,8 @@ class RedisBackend:
             socket_connect_timeout=self.timeout_s,
             retry=Retry(NoBackoff(), 0),
         )
-        return client.pubsub()
+        pubsub: redis.client.PubSub = client.pubsub()
+        return pubsub
 
     def acquire(self, key: str, token: str, ttl_ms: int) -> bool:
         return bool(self._run(self.client.set, key, token, nx=True, px=ttl_ms))
@@ -253,7 +282,8 @@ class RedisBackend:
     def hget_many(self, key: str, fields: list[str]) -> list[bytes | None]:
         if not fields:
             return []
-        return self._run(self.client.hmget, key, fields)
+        values: list[bytes | None] = self._run(self.client.hmget, key, fields)
+        return values
 
     def hset_limited(self, key: str, field: str, value: bytes, max_fields: int) -> bool:
         return int(self._run(self._limited_hset, keys=[key], args=[field, value, max_fields])) >= 0
@@ -283,6 +313,8 @@ class MemoryBackend:
         self._lock = threading.Lock()
         self._values: dict[str, tuple[bytes, float]] = {}
         self._hashes: dict[str, dict[str, bytes]] = {}
+        # A family's active writes: token -> lease end (clock seconds), as _REGISTER's zset.
+        self._leases: dict[str, dict[str, float]] = {}
         # Told the counter keys of every bump, after it (what Redis publishes on INVAL_CHANNEL;
         # the live pushes of state/live.py listen here when there is no Redis).
         self.listeners: list[Callable[[list[str]], None]] = []
@@ -320,6 +352,73 @@ class MemoryBackend:
         self.bump([key], ttl_s)
         with self._lock:
             return int(self._get(key) or 0)
+
+    def _active(self, key: str) -> dict[str, float]:
+        now = self._clock()
+        leases = self._leases.setdefault(key, {})
+        for token in [t for t, until in leases.items() if until <= now]:
+            del leases[token]
+        return leases
+
+    def _counter(self, key: str, ttl_s: int) -> int:
+        current = self._get(key)
+        if current is None:
+            current = str(secrets.randbits(48)).encode()
+            self._values[key] = (current, self._clock() + ttl_s)
+        return int(current)
+
+    def register(
+        self,
+        keys: list[tuple[str, str]],
+        token: str,
+        lease_ms: int,
+        *,
+        force: bool,
+        ttl_s: int = GENERATION_TTL_S,
+    ) -> list[int | None]:
+        """As _REGISTER does in Redis, one family after another."""
+        out: list[int | None] = []
+        with self._lock:
+            for gen_key, active_key in keys:
+                leases = self._active(active_key)
+                if not force and token not in leases and leases:
+                    out.append(None)
+                    continue
+                leases[token] = self._clock() + lease_ms / 1000
+                out.append(self._counter(gen_key, ttl_s))
+        return out
+
+    def unregister(self, active_keys: list[str], token: str) -> None:
+        with self._lock:
+            for key in active_keys:
+                self._leases.get(key, {}).pop(token, None)
+
+    def finish(
+        self,
+        families: list[tuple[str, str, int, list[tuple[str, bytes, bytes, int]]]],
+        token: str,
+        ttl_s: int = GENERATION_TTL_S,
+    ) -> list[bool]:
+        """As _FINISH does in Redis: end the lease, bump, store the entries if exact."""
+        out: list[bool] = []
+        with self._lock:
+            for gen_key, active_key, gen, entries in families:
+                held = self._leases.get(active_key, {}).pop(token, None) is not None
+                leases = self._active(active_key)
+                current = self._get(gen_key)
+                exact = held and current is not None and int(current) == gen and not leases
+                exact = exact and all(
+                    expected == b"" or self._get(key) == expected for key, expected, _, _ in entries
+                )
+                bumped = self._counter(gen_key, ttl_s) + 1
+                self._values[gen_key] = (str(bumped).encode(), self._clock() + ttl_s)
+                if exact:
+                    for key, _, new, ttl_ms in entries:
+                        self._values[key] = (new, self._clock() + max(1, ttl_ms) / 1000)
+                out.append(exact)
+        for listener in list(self.listeners):
+            listener([gen_key for gen_key, *_ in families])
+        return out
 
     def acquire(self, key: str, token: str, ttl_ms: int) -> bool:
         with self._lock:

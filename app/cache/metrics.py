@@ -70,4 +70,4 @@ class CacheStats:
 
     def total(self, what: str) -> float:
         with self._lock:
-            return sum(getattr(s, what) for s in self.policies.values())
+            return float(sum(getattr(s, what) for s in self.policies.values()))

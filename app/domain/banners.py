@@ -7,10 +7,10 @@ from datetime import datetime
 from sqlalchemy import or_, select
 
 from app.domain.db import Database
-from app.domain.models import Banner, utcnow
+from app.domain.models import Banner, table, utcnow
 from app.domain.views import BannerView
 
-banners_t = Banner.__table__
+banners_t = table(Banner)
 
 
 def active_banners(db: Database, *, now: datetime | None = None) -> list[BannerView]:

@@ -17,6 +17,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
+from app.cache.nocache import NoCache
 from app.cache.readthrough import Cache
 
 _WRITE_OPTION = "app_write"
@@ -70,8 +71,10 @@ class Database:
     Database uses Redis or the in-process cache (app.cache.get_cache).
     """
 
-    def __init__(self, url: str, *, cache: Cache | None = None, **engine_kwargs: Any) -> None:
-        self.cache = cache or Cache(None)
+    def __init__(
+        self, url: str, *, cache: Cache | NoCache | None = None, **engine_kwargs: Any
+    ) -> None:
+        self.cache: Cache | NoCache = cache if cache is not None else NoCache()
         self.url = normalize_url(url)
         self.engine = make_engine(self.url, **engine_kwargs)
         self._write_engine = self.engine.execution_options(**{_WRITE_OPTION: True})

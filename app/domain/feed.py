@@ -10,7 +10,7 @@ from sqlalchemy.orm import aliased
 
 from app.domain.db import Database
 from app.domain.errors import InvalidInput
-from app.domain.models import MarketItem, Transaction, User
+from app.domain.models import MarketItem, Transaction, User, table
 from app.domain.validation import require_limit, require_user_id
 from app.domain.views import FeedItem, FeedPage, display_name
 
@@ -43,10 +43,10 @@ def decode_cursor(cursor: Any) -> tuple[datetime, int]:
 
 
 def _base_query() -> Select[Any]:
-    tx = Transaction.__table__
-    sender = aliased(User.__table__, name="sender")
-    recipient = aliased(User.__table__, name="recipient")
-    item = MarketItem.__table__
+    tx = table(Transaction)
+    sender = aliased(table(User), name="sender")
+    recipient = aliased(table(User), name="recipient")
+    item = table(MarketItem)
     return (
         select(
             tx.c.id,
@@ -94,7 +94,7 @@ def _item(row: Any) -> FeedItem:
 
 def _page(db: Database, query: Select[Any], cursor: Any, limit: Any) -> FeedPage:
     limit = require_limit(limit)
-    tx = Transaction.__table__
+    tx = table(Transaction)
     if cursor is not None:
         stamp, tx_id = decode_cursor(cursor)
         query = query.where(tuple_(tx.c.created_at, tx.c.id) < tuple_(stamp, tx_id))
@@ -114,6 +114,6 @@ def user_history(
     db: Database, user_id: Any, cursor: Any = None, limit: Any = DEFAULT_PAGE
 ) -> FeedPage:
     user_id = require_user_id(user_id)
-    tx = Transaction.__table__
+    tx = table(Transaction)
     query = _base_query().where(or_(tx.c.from_user_id == user_id, tx.c.to_user_id == user_id))
     return _page(db, query, cursor, limit)

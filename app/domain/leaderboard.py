@@ -10,7 +10,7 @@ from sqlalchemy import Subquery, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from app.domain.db import Database
-from app.domain.models import Transaction, TxKind, User, utcnow
+from app.domain.models import Transaction, TxKind, User, table, utcnow
 from app.domain.validation import require_limit, require_user_id
 from app.domain.views import (
     Leaderboard,
@@ -21,8 +21,8 @@ from app.domain.views import (
     initials,
 )
 
-users_t = User.__table__
-tx_t = Transaction.__table__
+users_t = table(User)
+tx_t = table(Transaction)
 EARNING_KINDS = (TxKind.REWARD.value, TxKind.TRANSFER.value)
 PERIODS = ("all", "week")
 # Members on the Leaderboard screen: the size that is read, warmed and patched.

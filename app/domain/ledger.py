@@ -11,12 +11,12 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.cache.readthrough import Patch, PendingWrite
+from app.cache.writes import Patch, PendingWrite
 from app.domain.db import Database
-from app.domain.models import MarketItem, Transaction, TxKind, User
+from app.domain.models import MarketItem, Transaction, TxKind, User, table
 from app.domain.views import FeedItem, display_name
 
-tx_t = Transaction.__table__
+tx_t = table(Transaction)
 
 
 def find_by_key(session: Session, actor_id: int, key: str) -> Any | None:
@@ -135,8 +135,8 @@ def book(
 
 def books(db: Database) -> dict[str, int]:
     """Totals for the ledger check: balances + spent must equal rewards."""
-    users_t = User.__table__
-    items_t = MarketItem.__table__
+    users_t = table(User)
+    items_t = table(MarketItem)
     with db.read() as s:
         total_balance = s.execute(select(func.coalesce(func.sum(users_t.c.balance), 0))).scalar()
         by_kind = dict(

@@ -9,12 +9,12 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.cache import keys
-from app.cache.readthrough import Patch
+from app.cache.writes import Patch
 from app.domain import patches
 from app.domain.db import Database
 from app.domain.errors import IdempotencyConflict, InsufficientBalance, NotFound, OutOfStock
 from app.domain.ledger import KeyedWrite, book, keyed_write
-from app.domain.models import MarketItem, Purchase, TxKind, User, utcnow
+from app.domain.models import MarketItem, Purchase, TxKind, User, table, utcnow
 from app.domain.validation import (
     require_id,
     require_idempotency_key,
@@ -27,9 +27,9 @@ from app.domain.views import (
     PurchaseView,
 )
 
-items_t = MarketItem.__table__
-users_t = User.__table__
-purchases_t = Purchase.__table__
+items_t = table(MarketItem)
+users_t = table(User)
+purchases_t = table(Purchase)
 # market_items.id is INTEGER (32 bits) on PostgreSQL: a bigger id is a DataError there.
 MAX_ITEM_ID = 2**31 - 1
 

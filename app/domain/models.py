@@ -9,7 +9,16 @@ from __future__ import annotations
 import enum
 from datetime import UTC, datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, Column, Index, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Column,
+    Index,
+    Integer,
+    String,
+    Table,
+    UniqueConstraint,
+)
 from sqlmodel import Field, SQLModel
 
 # SQLite only autoincrements a column declared exactly INTEGER PRIMARY KEY.
@@ -127,3 +136,12 @@ class Banner(SQLModel, table=True):
 
 
 __all__ = ["Banner", "MarketItem", "Purchase", "Transaction", "TxKind", "User", "utcnow"]
+
+
+def table(model: type[SQLModel]) -> Table:
+    """The Core table of a table model, for the SQLAlchemy Core statements the writers use
+    (SQLModel sets `__table__` on every `table=True` class; its type hints do not say so)."""
+    found = getattr(model, "__table__", None)
+    if not isinstance(found, Table):
+        raise TypeError(f"{model.__name__} is not a table model")
+    return found

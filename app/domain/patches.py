@@ -14,9 +14,8 @@ from array import array
 from collections.abc import Callable
 from typing import Any
 
-from app.cache import keys
-from app.cache import policy as policies
-from app.cache.readthrough import Patch
+from app.cache.writes import Patch
+from app.domain import cached_reads as reads
 from app.domain import feed, leaderboard
 from app.domain.users import to_profile
 from app.domain.views import (
@@ -25,7 +24,6 @@ from app.domain.views import (
     Leaderboard,
     LeaderEntry,
     Standings,
-    UserProfile,
 )
 
 
@@ -124,34 +122,15 @@ def after_ledger_write(changed: dict[int, tuple[Any, int]], item: FeedItem) -> l
     balances = {uid: balance for uid, (_, balance) in changed.items()}
     entries = {uid: leaderboard._entry(0, row, balance) for uid, (row, balance) in changed.items()}
     out = [
-        Patch(
-            keys.FEED.key("page", "first", limit), policies.FEED, FeedPage, page_update(item, limit)
-        ),
-        Patch(
-            keys.LEADERBOARD.key("standings", "all"),
-            policies.LEADERBOARD,
-            Standings,
-            lambda table: standings(table, balances),
-        ),
+        reads.FEED_PAGE.patch("first", limit, update=page_update(item, limit)),
+        reads.STANDINGS.patch("all", update=lambda table: standings(table, balances)),
         # The top the screen reads (queries.board with leaderboard.TOP).
-        Patch(
-            keys.LEADERBOARD.key("top", "all", leaderboard.TOP),
-            policies.LEADERBOARD,
-            Leaderboard,
-            lambda board: top(board, leaderboard.TOP, entries),
+        reads.BOARD_TOP.patch(
+            "all", leaderboard.TOP, update=lambda board: top(board, leaderboard.TOP, entries)
         ),
     ]
     for uid, (row, balance) in changed.items():
         profile = dataclasses.replace(to_profile(row), balance=balance)
-        out.append(
-            Patch(keys.profile(uid).key("view"), policies.PROFILE, UserProfile, value=profile)
-        )
-        out.append(
-            Patch(
-                keys.history(uid).key("first", limit),
-                policies.FEED,
-                FeedPage,
-                page_update(item, limit),
-            )
-        )
+        out.append(reads.PROFILE.patch(owner=uid, value=profile))
+        out.append(reads.HISTORY.patch("first", limit, owner=uid, update=page_update(item, limit)))
     return out

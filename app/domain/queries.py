@@ -9,9 +9,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from app.cache import keys
-from app.cache import policy as policies
 from app.domain import banners, feed, leaderboard, market, users
+from app.domain import cached_reads as reads
 from app.domain.db import Database
 from app.domain.errors import InvalidInput, NotFound
 from app.domain.validation import require_id, require_limit, require_user_id
@@ -22,7 +21,6 @@ from app.domain.views import (
     LeaderEntry,
     MarketItemView,
     PurchaseView,
-    Standings,
     UserProfile,
 )
 
@@ -39,9 +37,8 @@ def _cursor(cursor: Any) -> str:
 
 def feed_page(db: Database, cursor: Any = None, limit: Any = feed.DEFAULT_PAGE) -> FeedPage:
     limit = require_limit(limit)
-    key = keys.FEED.key("page", _cursor(cursor), limit)
-    return db.cache.get_or_load(
-        key, policies.FEED, lambda: feed.feed_page(db, cursor, limit), FeedPage
+    return reads.FEED_PAGE.read(
+        db.cache, lambda: feed.feed_page(db, cursor, limit), _cursor(cursor), limit
     )
 
 
@@ -50,9 +47,12 @@ def history(
 ) -> FeedPage:
     user_id = require_user_id(user_id)
     limit = require_limit(limit)
-    key = keys.history(user_id).key(_cursor(cursor), limit)
-    return db.cache.get_or_load(
-        key, policies.FEED, lambda: feed.user_history(db, user_id, cursor, limit), FeedPage
+    return reads.HISTORY.read(
+        db.cache,
+        lambda: feed.user_history(db, user_id, cursor, limit),
+        _cursor(cursor),
+        limit,
+        owner=user_id,
     )
 
 
@@ -64,24 +64,21 @@ def board(
         raise InvalidInput("Leaderboard period must be 'all' or 'week'.")
     limit = require_limit(limit)
     compute = BOARDS[period]
-    top_item = (
-        keys.LEADERBOARD.key("top", period, limit),
-        policies.LEADERBOARD,
-        lambda: compute(db, None, limit=limit),
-        Leaderboard,
-    )
+
+    def top_load() -> Leaderboard:
+        return compute(db, None, limit=limit)
+
     if user_id is None:
-        return db.cache.get_or_load(*top_item)  # type: ignore[no-any-return]
-    user_id = require_user_id(user_id)
-    # My rank moves whenever anyone's score does, so it lives in the leaderboard family.
-    rank_item = (
-        keys.LEADERBOARD.key("rank", period, user_id),
-        policies.LEADERBOARD,
-        lambda: _my_rank(db, period, user_id),
-        LeaderEntry | None,
+        return reads.BOARD_TOP.read(db.cache, top_load, period, limit)
+    uid = require_user_id(user_id)
+    top, me = db.cache.get_many(
+        [
+            reads.BOARD_TOP.item(top_load, period, limit),
+            reads.MY_RANK.item(lambda: _my_rank(db, period, uid), period, uid),
+        ]
     )
-    top, me = db.cache.get_many([top_item, rank_item])
-    return dataclasses.replace(top, me=me)
+    board: Leaderboard = dataclasses.replace(top, me=me)
+    return board
 
 
 def _my_rank(db: Database, period: str, user_id: int) -> LeaderEntry | None:
@@ -89,12 +86,7 @@ def _my_rank(db: Database, period: str, user_id: int) -> LeaderEntry | None:
         return leaderboard.rank_of(db, period, user_id)
     # With a cache, one snapshot of everyone's place (one statement after each write)
     # serves every member's rank, instead of a counting query per member.
-    table = db.cache.get_or_load(
-        keys.LEADERBOARD.key("standings", period),
-        policies.LEADERBOARD,
-        lambda: leaderboard.standings(db, period),
-        Standings,
-    )
+    table = reads.STANDINGS.read(db.cache, lambda: leaderboard.standings(db, period), period)
     try:
         me = profile(db, user_id)
     except NotFound:
@@ -103,51 +95,28 @@ def _my_rank(db: Database, period: str, user_id: int) -> LeaderEntry | None:
 
 
 def market_items(db: Database) -> list[MarketItemView]:
-    return db.cache.get_or_load(
-        keys.MARKET.key("items"),
-        policies.MARKET,
-        lambda: market.list_items(db),
-        list[MarketItemView],
-    )
+    return reads.MARKET_ITEMS.read(db.cache, lambda: market.list_items(db))
 
 
 def market_item(db: Database, item_id: Any) -> MarketItemView:
     item_id = require_id(item_id, "Item id", maximum=market.MAX_ITEM_ID)
-    return db.cache.get_or_load(
-        keys.MARKET.key("item", item_id),
-        policies.MARKET,
-        lambda: market.get_item(db, item_id),
-        MarketItemView,
-    )
+    return reads.MARKET_ITEM.read(db.cache, lambda: market.get_item(db, item_id), item_id)
 
 
 def active_banners(db: Database) -> list[BannerView]:
-    return db.cache.get_or_load(
-        keys.BANNERS.key("active"),
-        policies.BANNERS,
-        lambda: banners.active_banners(db),
-        list[BannerView],
-    )
+    return reads.BANNERS.read(db.cache, lambda: banners.active_banners(db))
 
 
 def profile(db: Database, user_id: Any) -> UserProfile:
     user_id = require_user_id(user_id)
-    return db.cache.get_or_load(
-        keys.profile(user_id).key("view"),
-        policies.PROFILE,
-        lambda: users.get_profile(db, user_id),
-        UserProfile,
-    )
+    return reads.PROFILE.read(db.cache, lambda: users.get_profile(db, user_id), owner=user_id)
 
 
 def purchases(db: Database, user_id: Any, limit: Any = 50) -> list[PurchaseView]:
     user_id = require_user_id(user_id)
     limit = require_limit(limit)
-    return db.cache.get_or_load(
-        keys.purchases(user_id).key(limit),
-        policies.PROFILE,
-        lambda: market.user_purchases(db, user_id, limit=limit),
-        list[PurchaseView],
+    return reads.PURCHASES.read(
+        db.cache, lambda: market.user_purchases(db, user_id, limit=limit), limit, owner=user_id
     )
 
 

@@ -9,18 +9,18 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from app.cache import keys
-from app.cache.readthrough import Patch
+from app.cache.writes import Patch
 from app.domain import patches
 from app.domain.db import Database
 from app.domain.errors import AlreadyClaimed, NotFound
 from app.domain.ledger import KeyedWrite, book, find_by_key, keyed_write
-from app.domain.models import TxKind, User, utcnow
+from app.domain.models import TxKind, User, table, utcnow
 from app.domain.validation import require_user_id
 from app.domain.views import RewardResult, RewardStatus
 
 DAILY_REWARD = 50
 
-users_t = User.__table__
+users_t = table(User)
 
 
 def _day_key(now: datetime) -> str:

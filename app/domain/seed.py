@@ -25,7 +25,7 @@ from tqdm import tqdm
 
 from app.domain.db import Database
 from app.domain.demo_art import write_art
-from app.domain.models import Banner, MarketItem, Purchase, Transaction, TxKind, User, utcnow
+from app.domain.models import Banner, MarketItem, Purchase, Transaction, TxKind, User, table, utcnow
 from app.domain.rewards import DAILY_REWARD
 from app.domain.users import WELCOME_BONUS, WELCOME_KEY
 
@@ -223,12 +223,12 @@ def _insert(db: Database, table: Any, rows: list[dict[str, Any]], label: str, qu
 def reset(db: Database) -> None:
     with db.write() as s:
         for model in (Purchase, Transaction, Banner, MarketItem, User):
-            s.execute(delete(model.__table__))
+            s.execute(delete(table(model)))
 
 
 def is_empty(db: Database) -> bool:
     with db.read() as s:
-        return not s.execute(select(func.count()).select_from(User.__table__)).scalar_one()
+        return not s.execute(select(func.count()).select_from(table(User))).scalar_one()
 
 
 def seed(
@@ -252,6 +252,7 @@ def seed(
     members: list[_Member] = []
     for index in range(users):
         uid = FIRST_ID + index
+        username: str | None
         if index < len(DEMO_MEMBERS):
             username, first, last = DEMO_MEMBERS[index]
             joined = start
@@ -275,7 +276,7 @@ def seed(
         )
         members.append(_Member(uid, 0, joined, set()))
 
-    item_rows = [
+    item_rows: list[dict[str, Any]] = [
         {
             "id": i + 1,
             "title": title,
@@ -321,11 +322,11 @@ def seed(
     purchase_rows: list[dict[str, Any]] = []
 
     def add_tx(**row: Any) -> int:
-        row["id"] = len(tx_rows) + 1
+        tx_id = row["id"] = len(tx_rows) + 1
         row.setdefault("note", None)
         row.setdefault("item_id", None)
         tx_rows.append(row)
-        return row["id"]
+        return tx_id
 
     # Events in time order: welcome bonuses at join time, then the simulated activity.
     for m in sorted(members, key=lambda m: m.joined_at):
@@ -351,12 +352,14 @@ def seed(
     weights = [1.0 / (rank + 1) ** 0.8 for rank in range(len(by_join))]
     rng.shuffle(weights)
     cumulative = list(itertools.accumulate(weights))
-    joined = 0
+    joined_count = 0  # members who joined before the current event
     today = now.date().isoformat()
 
     def simulate(stamp: datetime) -> bool:
         """One event at `stamp`; False when the drawn member could not act."""
-        actor = by_join[bisect.bisect(cumulative, rng.random() * cumulative[joined - 1], 0, joined)]
+        actor = by_join[
+            bisect.bisect(cumulative, rng.random() * cumulative[joined_count - 1], 0, joined_count)
+        ]
         roll = rng.random()
         day = stamp.date().isoformat()
         if roll < 0.3:
@@ -376,7 +379,7 @@ def seed(
             )
             return True
         if roll < 0.9:
-            recipient = by_join[rng.randrange(joined)]
+            recipient = by_join[rng.randrange(joined_count)]
             amount = rng.choice([5, 10, 10, 20, 25, 50, 100])
             if recipient.id == actor.id or actor.balance < amount:
                 return False
@@ -423,8 +426,8 @@ def seed(
         return True
 
     for stamp in tqdm(stamps, desc="simulating", unit="tx", disable=quiet):
-        while joined < len(by_join) and by_join[joined].joined_at <= stamp:
-            joined += 1
+        while joined_count < len(by_join) and by_join[joined_count].joined_at <= stamp:
+            joined_count += 1
         # Retry with other members until someone can act, so the count is what was asked.
         for _ in range(50):
             if simulate(stamp):
@@ -436,11 +439,11 @@ def seed(
     for row in item_rows:
         row["stock"] = stock[row["id"]]
 
-    _insert(db, User.__table__, user_rows, "members", quiet)
-    _insert(db, MarketItem.__table__, item_rows, "items", quiet)
-    _insert(db, Banner.__table__, banner_rows, "banners", quiet)
-    _insert(db, Transaction.__table__, tx_rows, "transactions", quiet)
-    _insert(db, Purchase.__table__, purchase_rows, "purchases", quiet)
+    _insert(db, table(User), user_rows, "members", quiet)
+    _insert(db, table(MarketItem), item_rows, "items", quiet)
+    _insert(db, table(Banner), banner_rows, "banners", quiet)
+    _insert(db, table(Transaction), tx_rows, "transactions", quiet)
+    _insert(db, table(Purchase), purchase_rows, "purchases", quiet)
     _sync_sequences(db)
     return {
         "users": len(user_rows),

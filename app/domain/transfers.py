@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.cache import keys
-from app.cache.readthrough import Patch
+from app.cache.writes import Patch
 from app.domain import patches
 from app.domain.db import Database
 from app.domain.errors import (
@@ -20,7 +20,7 @@ from app.domain.errors import (
     UnknownRecipient,
 )
 from app.domain.ledger import KeyedWrite, book, keyed_write
-from app.domain.models import TxKind, User, utcnow
+from app.domain.models import TxKind, User, table, utcnow
 from app.domain.validation import (
     clean_note,
     normalize_username,
@@ -30,7 +30,7 @@ from app.domain.validation import (
 )
 from app.domain.views import TransferResult, display_name
 
-users_t = User.__table__
+users_t = table(User)
 
 
 def transfer(

@@ -10,18 +10,18 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.cache import keys
-from app.cache.readthrough import PendingWrite
+from app.cache.writes import PendingWrite
 from app.domain.db import Database
 from app.domain.errors import InvalidInput, NotFound
-from app.domain.models import Transaction, TxKind, User, utcnow
+from app.domain.models import Transaction, TxKind, User, table, utcnow
 from app.domain.validation import clean_text, normalize_username, require_user_id
 from app.domain.views import UserProfile, display_name, initials
 
 WELCOME_BONUS = 100
 WELCOME_KEY = "welcome-bonus"
 
-users_t = User.__table__
-tx_t = Transaction.__table__
+users_t = table(User)
+tx_t = table(Transaction)
 
 
 def _str_field(data: Mapping[str, Any], key: str, max_chars: int) -> str | None:

@@ -40,7 +40,7 @@ def require_int(value: Any, what: str, *, minimum: int, maximum: int) -> int:
         raise InvalidInput(f"{what} must be at least {minimum:,}.")
     if value > maximum:
         raise InvalidInput(f"{what} must be at most {maximum:,}.")
-    return value
+    return int(value)
 
 
 def require_user_id(value: Any) -> int:
