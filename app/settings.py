@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     # Enough to keep a core busy while events wait on Redis and the database, few enough
     # that their CPU fits well inside the 5-s state lock when hundreds arrive together.
     state_lock_slots: int = 16
+    # The largest request body the REST API reads (app/api/limits.py): 413 beyond it.
+    max_body_bytes: int = 64 * 1024
 
     @field_validator("admin_ids", mode="before")
     @classmethod

@@ -6,12 +6,13 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from app.api import auth, cache_routes, community, dev, health, me, metrics
+from app.api import auth, cache_routes, community, dev, health, limits, me, metrics
 from app.settings import get_settings
 
 
 def build_api() -> FastAPI:
     api = FastAPI(title="Community Mini App API", version="0.1.0")
+    limits.install(api, get_settings().max_body_bytes)
     auth.install(api)
     api.add_exception_handler(OperationalError, _database_unavailable)
     api.add_exception_handler(DBAPIError, _database_unavailable)
