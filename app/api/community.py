@@ -12,7 +12,7 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictInt
 
 from app.api.auth import TelegramAuth
 from app.domain import queries, transfers
@@ -25,7 +25,8 @@ router = APIRouter(prefix="/api", tags=["community"])
 
 class TransferIn(BaseModel):
     to: str = Field(max_length=64, description="recipient's @username")
-    amount: int
+    # Strict: JSON true is not 1 point, and 1.0 is not a whole number of points either.
+    amount: StrictInt
     note: str | None = Field(default=None, max_length=1000)
     idempotency_key: str = Field(max_length=128)
 

@@ -9,7 +9,8 @@ from typing import Any
 
 from app.domain.errors import InvalidInput
 
-MAX_USER_ID = 2**53  # Telegram guarantees ids fit in 52 bits.
+# Telegram: a user id has at most 52 significant bits.
+MAX_USER_ID = 2**52 - 1
 MAX_TRANSFER = 1_000_000
 MAX_NOTE_CHARS = 140
 _USERNAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{2,31}$")

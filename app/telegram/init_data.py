@@ -34,6 +34,9 @@ _AFTER_SIGNATURE = (
     "Cannot decode ",
 )
 
+# How far ahead of our clock Telegram's may be (servers and phones drift a little).
+MAX_CLOCK_SKEW = timedelta(minutes=5)
+
 REASONS = {
     "missing": "No Telegram launch data was sent.",
     "too_large": "The Telegram launch data is too large.",
@@ -44,6 +47,7 @@ REASONS = {
     "missing_signature": "The Telegram launch data has no third-party signature.",
     "bad_signature": "The Telegram launch data has a wrong third-party signature.",
     "expired": "The Telegram launch data has expired; reopen the app from Telegram.",
+    "future": "The Telegram launch data is dated in the future; check the phone's clock.",
     "missing_user": "The Telegram launch data names no user.",
     "bad_user": "The Telegram launch data has an invalid user.",
 }
@@ -163,8 +167,13 @@ def validate_init_data(
         raise InitDataError("malformed")
     _verify(raw, bot_token, third_party, test_env)
     auth_date = datetime.fromtimestamp(int(auth_date_text), UTC)
-    if max_age is not None and (now or datetime.now(UTC)) - auth_date > max_age:
+    current = now or datetime.now(UTC)
+    if max_age is not None and current - auth_date > max_age:
         raise InitDataError("expired")
+    # Signed launch data dated ahead (a bot token that leaked, a forged clock) would
+    # otherwise stay valid until that date plus the max age.
+    if auth_date - current > MAX_CLOCK_SKEW:
+        raise InitDataError("future")
     if not fields.get("user"):
         raise InitDataError("missing_user")
     try:

@@ -356,8 +356,16 @@ def test_user_json_invalid_or_without_a_proper_id_is_bad_user(user_text: str) ->
     assert reason_of(raw) == "bad_user"
 
 
-def test_user_id_at_the_52_bit_range_is_accepted() -> None:
-    assert validate(signed({"id": 2**52 + 1})).user.id == 2**52 + 1
+def test_user_ids_end_at_telegrams_52_bits() -> None:
+    assert validate(signed({"id": 2**52 - 1})).user.id == 2**52 - 1
+    assert reason_of(signed({"id": 2**52})) == "bad_user"
+
+
+def test_auth_date_ahead_of_the_clock() -> None:
+    now = int(NOW.timestamp())  # the tests' clock
+    assert validate(signed(auth_date=now + 60)).user.id == USER["id"]  # clocks drift a little
+    assert reason_of(signed(auth_date=now + 3600)) == "future"
+    assert reason_of(signed(auth_date=253_402_214_400)) == "future"  # the year 9999
 
 
 def test_signed_but_odd_chat_fields_do_not_hide_the_user() -> None:

@@ -138,6 +138,43 @@ def test_me_with_expired_init_data(client: TestClient) -> None:
     assert_unauthorized(client.get("/me", headers=tma(raw)), "expired")
 
 
+def test_me_with_init_data_dated_in_the_future(client: TestClient) -> None:
+    """Signed for the year 9999: refused, not valid for the next eight thousand years."""
+    raw = sign_init_data(USER, TOKEN, auth_date=253_402_214_400)
+    assert_unauthorized(client.get("/me", headers=tma(raw)), "future")
+    # A clock a little ahead is normal.
+    assert (
+        client.get(
+            "/me", headers=tma(sign_init_data(USER, TOKEN, auth_date=int(time.time()) + 60))
+        ).status_code
+        == 200
+    )
+
+
+def test_me_with_a_user_id_past_telegrams_52_bits(client: TestClient) -> None:
+    raw = sign_init_data({**USER, "id": 2**52}, TOKEN)
+    assert_unauthorized(client.get("/me", headers=tma(raw)), "bad_user")
+
+
+@pytest.mark.parametrize(
+    ("amount", "why"),
+    [("true", "a JSON true"), ("1.0", "a float"), ("NaN", "NaN"), ("Infinity", "infinity")],
+)
+def test_a_transfer_amount_must_be_a_whole_number(
+    client: TestClient, amount: str, why: str
+) -> None:
+    client.get("/me", headers=tma(sign_init_data(USER, TOKEN)))  # registers Ann
+    # Written by hand: json.dumps would not send NaN as the hostile client did.
+    body = f'{{"to": "@nobody_here", "amount": {amount}, "idempotency_key": "strict-amount-key"}}'
+    answer = client.post(
+        "/api/transfers",
+        content=body,
+        headers={**tma(sign_init_data(USER, TOKEN)), "Content-Type": "application/json"},
+    )
+    assert answer.status_code == 422, (why, answer.text)
+    assert answer.json()["error"] == "invalid_request"
+
+
 def test_me_with_missing_hash(client: TestClient) -> None:
     fields = dict(parse_qsl(sign_init_data(USER, TOKEN)))
     del fields["hash"]
