@@ -8,6 +8,16 @@ from app.frontend_plugins import RadixThemes
 from app.settings import get_settings
 
 _settings = get_settings()
+_public = _settings.public_url or f"http://localhost:{_settings.port}"
+# Where the page is served from: the only origin whose pages may call the API with the
+# member's credentials or open the socket (Reflex's default is any origin). A dev server
+# is also reached as 127.0.0.1.
+_origins = [_public.rstrip("/")]
+if not _settings.public_url:
+    _origins.append(f"http://127.0.0.1:{_settings.port}")
+# The largest socket message the server takes (engine.io's default is 1 MB): the hydrate,
+# which carries the launch data (at most 8 KB) and the send form's draft, is far smaller.
+os.environ.setdefault("REFLEX_SOCKET_MAX_HTTP_BUFFER_SIZE", str(64 * 1024))
 if _settings.redis_url:
     # Read by `reflex run --env prod` when it starts granian (GRANIAN_WORKERS wins if set).
     os.environ.setdefault("GRANIAN_WORKERS", str(_settings.workers))
@@ -31,7 +41,8 @@ config = rx.Config(
     # Static files are precompressed at build time; brotli is about 20 % smaller than gzip
     # for our bundle (bench/frontend.py), and gzip stays for clients without it.
     frontend_compression_formats=["brotli", "gzip"],
-    api_url=_settings.public_url or f"http://localhost:{_settings.port}",
+    api_url=_public,
+    cors_allowed_origins=_origins,
     plugins=[RadixThemes()],
     disable_plugins=[rx.plugins.SitemapPlugin],
 )

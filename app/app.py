@@ -8,6 +8,7 @@ import logging
 import reflex as rx
 
 from app.api import build_api
+from app.api.security_headers import security_headers
 from app.api.static_cache import immutable_assets
 from app.domain.db import get_database
 from app.domain.queries import warm_up
@@ -18,8 +19,9 @@ from state import live, lock_slots
 from state.navigation import reflex_route, register_screen
 
 app = rx.App(
-    # The API beside Reflex on one port; then long caching for the hashed build files.
-    api_transformer=[build_api(), immutable_assets],
+    # The API beside Reflex on one port; long caching for the hashed build files; the
+    # headers every answer carries.
+    api_transformer=[build_api(), immutable_assets, security_headers],
     stylesheets=["/styles.css"],
     theme=None,
     head_components=[

@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     # Enough to keep a core busy while events wait on Redis and the database, few enough
     # that their CPU fits well inside the 5-s state lock when hundreds arrive together.
     state_lock_slots: int = 16
+    # Bearer token for GET /metrics; without one the route is open in dev and off in prod.
+    metrics_token: str | None = None
     # The largest request body the REST API reads (app/api/limits.py): 413 beyond it.
     max_body_bytes: int = 64 * 1024
 
@@ -56,7 +58,14 @@ class Settings(BaseSettings):
             return [int(part) for part in value.replace(" ", "").split(",") if part]
         return value
 
-    @field_validator("redis_url", "bot_token", "telegram_script_url", "public_url", mode="before")
+    @field_validator(
+        "redis_url",
+        "bot_token",
+        "telegram_script_url",
+        "public_url",
+        "metrics_token",
+        mode="before",
+    )
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if value == "" else value

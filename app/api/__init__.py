@@ -11,8 +11,15 @@ from app.settings import get_settings
 
 
 def build_api() -> FastAPI:
-    api = FastAPI(title="Community Mini App API", version="0.1.0")
-    limits.install(api, get_settings().max_body_bytes)
+    settings = get_settings()
+    # The interactive docs load their scripts from a CDN: only for development.
+    api = FastAPI(
+        title="Community Mini App API",
+        version="0.1.0",
+        docs_url="/docs" if settings.is_dev else None,
+        redoc_url="/redoc" if settings.is_dev else None,
+    )
+    limits.install(api, settings.max_body_bytes)
     auth.install(api)
     api.add_exception_handler(OperationalError, _database_unavailable)
     api.add_exception_handler(DBAPIError, _database_unavailable)
@@ -21,7 +28,7 @@ def build_api() -> FastAPI:
     api.include_router(metrics.router)
     cache_routes.install(api)
     community.install(api)
-    if get_settings().dev_launch:
+    if settings.dev_launch:
         api.include_router(dev.router)
     return api
 

@@ -7,10 +7,12 @@ adds up all workers (prometheus-client's multiprocess mode).
 
 from __future__ import annotations
 
+import hmac
 import os
+from typing import Annotated
 
-from fastapi import APIRouter
-from fastapi.responses import Response
+from fastapi import APIRouter, Header
+from fastapi.responses import JSONResponse, Response
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
@@ -19,11 +21,26 @@ from prometheus_client import (
     multiprocess,
 )
 
+from app.settings import get_settings
+
 router = APIRouter(tags=["metrics"])
 
 
 @router.get("/metrics", response_class=Response)
-async def metrics() -> Response:
+async def metrics(authorization: Annotated[str, Header()] = "") -> Response:
+    # Process details are for the operator's scraper: with METRICS_TOKEN it must send
+    # `Authorization: Bearer <token>`; in production without one the route is off.
+    settings = get_settings()
+    if settings.metrics_token:
+        sent = authorization.removeprefix("Bearer ").strip()
+        if not hmac.compare_digest(sent.encode(), settings.metrics_token.encode()):
+            return JSONResponse(
+                {"error": "unauthorized", "message": "Send the metrics token."},
+                status_code=401,
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+    elif not settings.is_dev:
+        return JSONResponse({"error": "not_found", "message": "Not found."}, status_code=404)
     registry = REGISTRY
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()

@@ -3,7 +3,10 @@ bad body's answer is short. Against the app as `make run` serves it (one worker,
 
 from __future__ import annotations
 
+import base64
 import json
+import os
+import socket
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -54,3 +57,39 @@ def test_a_bad_body_within_the_limit_gets_a_short_answer(miniapp: AppServer) -> 
     assert problem["error"] == "invalid_request"
     assert len(problem["errors"]) <= 3
     assert len(answer.content) < 1000, "the answer echoes the request"
+
+
+def test_pages_carry_the_frame_policy_and_no_sniffing(miniapp: AppServer) -> None:
+    for path in ("/", "/feed", "/health"):
+        answer = httpx.get(f"{miniapp.url}{path}", timeout=30)
+        policy = answer.headers["content-security-policy"]
+        assert "frame-ancestors 'self' https://web.telegram.org" in policy, path
+        assert answer.headers["x-content-type-options"] == "nosniff"
+        assert answer.headers["referrer-policy"] == "strict-origin-when-cross-origin"
+
+
+def test_only_the_apps_own_origin_may_use_the_api_and_the_socket(miniapp: AppServer) -> None:
+    headers = _headers(miniapp)
+    foreign = httpx.get(
+        f"{miniapp.url}/me", headers={**headers, "Origin": "https://evil.example"}, timeout=30
+    )
+    assert "access-control-allow-origin" not in foreign.headers
+    own = httpx.get(f"{miniapp.url}/me", headers={**headers, "Origin": miniapp.url}, timeout=30)
+    assert own.headers.get("access-control-allow-origin") == miniapp.url
+    # The socket: engine.io refuses the upgrade from another site's page.
+    assert _upgrade_status(miniapp, "https://evil.example") == 403
+    assert _upgrade_status(miniapp, miniapp.url) == 101
+
+
+def _upgrade_status(server: AppServer, origin: str) -> int:
+    """The status line of a WebSocket upgrade to the Reflex socket, as a browser sends it."""
+    request = (
+        f"GET /_event/?EIO=4&transport=websocket HTTP/1.1\r\n"
+        f"Host: localhost:{server.port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        f"Sec-WebSocket-Key: {base64.b64encode(os.urandom(16)).decode()}\r\n"
+        f"Sec-WebSocket-Version: 13\r\nOrigin: {origin}\r\n\r\n"
+    )
+    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as conn:
+        conn.sendall(request.encode())
+        status_line = conn.makefile("rb").readline().decode()
+    return int(status_line.split()[1])
