@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from prometheus_client import Counter, Gauge, Histogram
+
+T = TypeVar("T")
 
 HITS = Counter("cache_hits_total", "Reads answered from the cache", ["policy"])
 MISSES = Counter("cache_misses_total", "Reads not answered from the cache", ["policy"])
@@ -67,6 +72,15 @@ class CacheStats:
             metric.labels(policy).inc(amount)
         elif what == "load_seconds":
             LOAD_SECONDS.labels(policy).observe(amount)
+
+    def timed_load(self, policy: str, loader: Callable[[], T]) -> T:
+        """Run a loader (a read from the database), counted and timed under `policy`."""
+        started = time.perf_counter()
+        try:
+            return loader()
+        finally:
+            self.count(policy, "loads")
+            self.count(policy, "load_seconds", time.perf_counter() - started)
 
     def total(self, what: str) -> float:
         with self._lock:

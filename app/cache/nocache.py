@@ -4,7 +4,6 @@ benchmarks' uncached side). Every read loads; a write has nothing to invalidate.
 from __future__ import annotations
 
 import contextlib
-import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -27,12 +26,7 @@ class NoCache:
         self.stats = CacheStats()
 
     def get_or_load(self, key: CacheKey, policy: Policy, loader: Callable[[], T], type_: Any) -> T:
-        started = time.perf_counter()
-        try:
-            return loader()
-        finally:
-            self.stats.count(policy.name, "loads")
-            self.stats.count(policy.name, "load_seconds", time.perf_counter() - started)
+        return self.stats.timed_load(policy.name, loader)
 
     def get_many(self, items: list[tuple[CacheKey, Policy, Callable[[], Any], Any]]) -> list[Any]:
         return [self.get_or_load(*item) for item in items]

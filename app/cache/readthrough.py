@@ -340,12 +340,7 @@ class Cache:
                 self.call(self.backend.release, lock_key, token)
 
     def _load(self, policy: Policy, loader: Callable[[], T]) -> T:
-        started = time.perf_counter()
-        try:
-            return loader()
-        finally:
-            self.stats.count(policy.name, "loads")
-            self.stats.count(policy.name, "load_seconds", time.perf_counter() - started)
+        return self.stats.timed_load(policy.name, loader)
 
     # -- writes ------------------------------------------------------------------------
 
