@@ -8,6 +8,7 @@ browser and has no setter a client could call.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import reflex as rx
@@ -17,7 +18,7 @@ from app.domain.queries import profile as cached_profile
 from app.domain.users import upsert_user
 from app.settings import get_settings
 from app.telegram.identity import authenticate, is_admin
-from app.telegram.init_data import InitDataError
+from app.telegram.init_data import REASONS, InitDataError
 from state import live
 from state.formatting import points
 from state.navigation import fill_screen, recall_screen, remember_screen
@@ -46,6 +47,9 @@ class SessionState(rx.State):
 
     _user_id: int = 0
     _bound_init_data: str = ""
+    # When the bound initData stops being valid (its auth_date + INIT_DATA_MAX_AGE_S): the
+    # member is bound no longer than the launch that proved who they are.
+    _bound_until: float = 0.0
     _restored: bool = False
     _remembered: str = ""  # the screen last written to the store, to write only changes
 
@@ -68,6 +72,9 @@ class SessionState(rx.State):
         """
         if self.launch and await self._verify(self.launch, quiet=True):
             return await self._enter()
+        # No valid initData came with this load or reconnect: whoever this tab served
+        # before is not served now, until the page's own initData binds them again.
+        self._unbind()
         return rx.call_script(READ_INIT_DATA, callback=SessionState.bind)
 
     @rx.event
@@ -83,6 +90,7 @@ class SessionState(rx.State):
         member stays on the screen they are on."""
         if self.launch and await self._verify(self.launch, quiet=True):
             return await self._show(resume=True)
+        self._unbind()
         return rx.call_script(READ_INIT_DATA, callback=SessionState.bind)
 
     @rx.event
@@ -90,7 +98,7 @@ class SessionState(rx.State):
         """The slow safety net (components/live.py, while active): a tab that this process
         does not push to (a lost subscription, a missed activation) loads its screen again
         and follows it. Otherwise it costs one small event and changes nothing."""
-        if not self._user_id or live.following(self):
+        if not self._user_id or self._expired() or live.following(self):
             return None
         return await self.refresh()
 
@@ -108,10 +116,27 @@ class SessionState(rx.State):
         return rest
 
     async def ensure_bound(self) -> int | None:
-        """The member, binding first from the tab's kept initData if this state is new."""
+        """The member, binding first from the tab's kept initData if this state is new;
+        None once the launch that bound them has expired (the page asks to reopen)."""
         if not self._user_id and self.launch:
             await self._verify(self.launch)
+        if self._expired():
+            return None
         return self._user_id or None
+
+    def _expired(self) -> bool:
+        """Past the bound initData's age: the member is forgotten, the gate says why."""
+        if not self._user_id or time.time() < self._bound_until:
+            return False
+        self._forget()
+        self.status = "rejected"
+        self.reason = REASONS["expired"]
+        return True
+
+    def _unbind(self) -> None:
+        if self._user_id:
+            self._forget()
+            self.status = "pending"
 
     async def _verify(self, init_data: Any, *, quiet: bool = False) -> bool:
         """Bind the member `init_data` names; `quiet`: on failure, change nothing."""
@@ -125,6 +150,7 @@ class SessionState(rx.State):
             self.status = "outside" if exc.reason == "missing" else "rejected"
             self.reason = exc.message
             return False
+        self._bound_until = verified.auth_date.timestamp() + get_settings().init_data_max_age_s
         if self._user_id and verified.raw == self._bound_init_data:
             await self._refresh_profile()
             return True
@@ -173,6 +199,7 @@ class SessionState(rx.State):
 
     def _forget(self) -> None:
         self._user_id = 0
+        self._bound_until = 0.0
         self.launch = ""
         self._remembered = ""
         self._bound_init_data = ""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -129,3 +130,25 @@ def test_crafted_events_claiming_another_member_change_nothing(app_server, phone
     assert ledger.books(db) == books_before
     health = httpx.get(f"{app_server.url}/health", timeout=5)
     assert health.status_code == 200
+
+
+def test_a_member_is_served_no_longer_than_their_launch_is_valid(app_server, phone_page) -> None:
+    """A tab bound shortly before its initData expires cannot act after it: the claim books
+    nothing and the page asks to reopen the app from Telegram."""
+    db = Database(app_server.database_url)
+    max_age = 24 * 3600  # INIT_DATA_MAX_AGE_S of the app under test (the default)
+    valid_for = 15  # enough for the page to open and bind on a busy machine
+    auth_date = int(time.time()) - max_age + valid_for
+    user = {"id": 7_200_000_001, "first_name": "Late"}
+    init_data = sign_init_data(user, app_server.bot_token, auth_date=auth_date)
+    phone_page.goto(f"{app_server.url}/#{launch_hash(init_data)}")
+    phone_page.locator("#claim").wait_for(timeout=15_000)
+    books_before = ledger.books(db)
+    while time.time() < auth_date + max_age + 1:  # until the launch has expired
+        time.sleep(0.2)
+    phone_page.locator("#claim").click()
+    reason = phone_page.locator("#gate-reason")
+    reason.wait_for(timeout=10_000)
+    assert "expired" in reason.inner_text()
+    assert phone_page.locator("#gate").get_attribute("data-status") == "rejected"
+    assert ledger.books(db) == books_before, "the expired tab booked its claim"
