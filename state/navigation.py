@@ -13,8 +13,9 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from app.cache import get_store
+from app.cache import get_app_store
 from app.cache.backends import BackendError
+from app.cache.store import StoreError
 
 logger = logging.getLogger(__name__)
 
@@ -86,8 +87,8 @@ async def fill_screen(state: Any, page_path: str) -> list[Any]:
 
 async def recall_screen(user_id: int) -> str | None:
     try:
-        screen = await asyncio.to_thread(get_store().get, user_id, SCREEN_KEY)
-    except BackendError:
+        screen = await asyncio.to_thread(get_app_store().get, user_id, SCREEN_KEY)
+    except (BackendError, StoreError):
         return None  # the store is down: start on the screen that was opened
     return screen if screen in SCREENS else None
 
@@ -95,5 +96,6 @@ async def recall_screen(user_id: int) -> str | None:
 async def remember_screen(user_id: int, path: str) -> None:
     if path not in SCREENS:
         return
-    with contextlib.suppress(BackendError):  # the store is down: nothing to remember
-        await asyncio.to_thread(get_store().put, user_id, SCREEN_KEY, path)
+    # A store that is down or refuses (never a reason to break the screen): not remembered.
+    with contextlib.suppress(BackendError, StoreError):
+        await asyncio.to_thread(get_app_store().put, user_id, SCREEN_KEY, path)

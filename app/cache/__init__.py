@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from app.cache.backends import Backend, MemoryBackend, RedisBackend
+from app.cache.keys import app_store_key
 from app.cache.readthrough import Cache
 from app.cache.store import UserStore
 
@@ -31,12 +32,18 @@ def get_store() -> UserStore:
     return UserStore(get_backend())
 
 
+def get_app_store() -> UserStore:
+    """What the app keeps per member (its last screen), apart from the member's store."""
+    return UserStore(get_backend(), app_store_key)
+
+
 __all__ = [
     "Backend",
     "Cache",
     "MemoryBackend",
     "RedisBackend",
     "UserStore",
+    "get_app_store",
     "get_backend",
     "get_cache",
     "get_store",

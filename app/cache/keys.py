@@ -68,3 +68,9 @@ def purchases(user_id: int) -> Family:
 def member_store_key(user_id: int) -> str:
     """The per-user key/value store behind /cache: one Redis hash per member."""
     return f"{NAMESPACE}:{{u:{int(user_id)}}}:kv"
+
+
+def app_store_key(user_id: int) -> str:
+    """What the app itself keeps per member (the last screen): a hash of its own, so it
+    never counts against the member's quota nor shows in their /cache keys."""
+    return f"{NAMESPACE}:{{u:{int(user_id)}}}:app"

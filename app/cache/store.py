@@ -8,6 +8,7 @@ CloudStorage's, so Mini App code written for it can switch without surprises.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from app.cache.backends import Backend
 from app.cache.keys import member_store_key
@@ -55,18 +56,24 @@ def check_value(value: str) -> str:
 
 
 class UserStore:
-    """Backend errors (Redis down) propagate as BackendError: the API answers 503."""
+    """Backend errors (Redis down) propagate as BackendError: the API answers 503.
 
-    def __init__(self, backend: Backend) -> None:
+    `hash_of` names a member's hash: the member's own store (/cache) by default, or the
+    app's per-member keys (keys.app_store_key), which live apart from the member's."""
+
+    def __init__(
+        self, backend: Backend, hash_of: Callable[[int], str] = member_store_key
+    ) -> None:
         self.backend = backend
+        self.hash_of = hash_of
 
     def get(self, user_id: int, key: str) -> str | None:
-        raw = self.backend.hget_many(member_store_key(user_id), [check_key(key)])[0]
+        raw = self.backend.hget_many(self.hash_of(user_id), [check_key(key)])[0]
         return None if raw is None else raw.decode("utf-8")
 
     def get_many(self, user_id: int, keys: list[str]) -> dict[str, str | None]:
         checked = [check_key(k) for k in keys]
-        raws = self.backend.hget_many(member_store_key(user_id), checked)
+        raws = self.backend.hget_many(self.hash_of(user_id), checked)
         return {
             k: (None if r is None else r.decode("utf-8"))
             for k, r in zip(checked, raws, strict=True)
@@ -74,7 +81,7 @@ class UserStore:
 
     def put(self, user_id: int, key: str, value: str) -> None:
         stored = self.backend.hset_limited(
-            member_store_key(user_id),
+            self.hash_of(user_id),
             check_key(key),
             check_value(value).encode("utf-8"),
             MAX_KEYS,
@@ -83,10 +90,10 @@ class UserStore:
             raise TooManyKeys(f"At most {MAX_KEYS} keys per user; delete some first.")
 
     def delete(self, user_id: int, keys: list[str]) -> int:
-        return self.backend.hdel(member_store_key(user_id), [check_key(k) for k in keys])
+        return self.backend.hdel(self.hash_of(user_id), [check_key(k) for k in keys])
 
     def keys(self, user_id: int) -> list[str]:
-        return sorted(self.backend.hkeys(member_store_key(user_id)))
+        return sorted(self.backend.hkeys(self.hash_of(user_id)))
 
     def clear(self, user_id: int) -> None:
-        self.backend.delete(member_store_key(user_id))
+        self.backend.delete(self.hash_of(user_id))
