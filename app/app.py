@@ -15,7 +15,7 @@ from app.domain.queries import warm_up
 from app.pages import PAGES
 from app.pages.registry import views
 from app.settings import get_settings
-from state import live, lock_slots
+from state import client_vars, live, lock_slots
 from state.navigation import reflex_route, register_screen
 
 app = rx.App(
@@ -37,6 +37,7 @@ for page, view in views(PAGES):
     register_screen(page.route, page.screen_events())
     live.register(reflex_route(page.route), page.live)
 live.install(app)
+client_vars.install(app)
 
 
 @app.register_lifespan_task

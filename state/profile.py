@@ -50,6 +50,11 @@ class ProfileState(MemberScreen, rx.State):
         self.loaded = True
 
 
+# The send form's fields (the username is at most 32 characters, with '@' and spaces).
+TO_CHARS = 40
+AMOUNT_CHARS = 12
+
+
 class SendState(MemberScreen, rx.State):
     # The draft lives in the tab's sessionStorage too: after a backend restart (a new,
     # empty state) the page sends it back on hydrate and the form is as the member left it.
@@ -66,11 +71,11 @@ class SendState(MemberScreen, rx.State):
 
     @rx.event
     def set_to(self, value: Any) -> None:
-        self.to = text_arg(value, 40)
+        self.to = text_arg(value, TO_CHARS)
 
     @rx.event
     def set_amount(self, value: Any) -> None:
-        self.amount = text_arg(value, 12)
+        self.amount = text_arg(value, AMOUNT_CHARS)
 
     @rx.event
     def set_note(self, value: Any) -> None:
@@ -80,7 +85,7 @@ class SendState(MemberScreen, rx.State):
     async def send(self, key: Any) -> AsyncIterator[Any]:
         async def transfer(uid: int) -> TransferResult:
             # The draft may come back from sessionStorage on a hydrate, past the setters.
-            to, amount = text_arg(self.to, 40), text_arg(self.amount, 12)
+            to, amount = text_arg(self.to, TO_CHARS), text_arg(self.amount, AMOUNT_CHARS)
             note = text_arg(self.note, MAX_NOTE_CHARS) or None
             return await call(transfers.transfer, uid, to, amount, note, key)
 

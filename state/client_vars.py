@@ -1,0 +1,59 @@
+"""Bounds on what a browser may write into its tab's state by itself.
+
+Reflex lets the page set its client-storage vars (the sessionStorage-backed `launch`,
+`shown` and the send form's draft) with the hydrate and with `update_vars_internal` on every
+navigation, past the vars' own setters. A hostile client can send any value there, and the
+tab state keeps it in Redis for hours. Every such value is checked against its field's
+limit before Reflex applies it: text longer than the field (or not text) becomes "", the
+var's empty value, as if the page had nothing stored.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import reflex as rx
+from reflex.event import Event
+from reflex.middleware import Middleware
+from reflex.state import BaseState, StateUpdate
+
+from app.domain.validation import MAX_NOTE_CHARS
+from app.telegram.init_data import MAX_INIT_DATA_CHARS
+from state.lifecycle import LifecycleState
+from state.profile import AMOUNT_CHARS, TO_CHARS, SendState
+from state.session import SessionState
+
+FIELD_MARKER = "_rx_state_"
+LIMITS: dict[str, int] = {
+    f"{cls.get_full_name()}.{name}": limit
+    for cls, name, limit in (
+        (SessionState, "launch", MAX_INIT_DATA_CHARS),
+        (LifecycleState, "shown", 8),
+        (SendState, "to", TO_CHARS),
+        (SendState, "amount", AMOUNT_CHARS),
+        (SendState, "note", MAX_NOTE_CHARS),
+    )
+}
+
+
+def bounded(client_vars: dict[str, Any]) -> None:
+    """Make every value fit its field, in place."""
+    for key, value in list(client_vars.items()):
+        limit = LIMITS.get(key.removesuffix(FIELD_MARKER))
+        if limit is None:
+            del client_vars[key]  # not one of ours: Reflex would ignore it or worse
+        elif not isinstance(value, str) or len(value) > limit:
+            client_vars[key] = ""
+
+
+class BoundedClientVars(Middleware):
+    async def preprocess(self, app: rx.App, state: BaseState, event: Event) -> StateUpdate | None:
+        client_vars = event.payload.get("vars") if isinstance(event.payload, dict) else None
+        if isinstance(client_vars, dict):
+            bounded(client_vars)
+        return None
+
+
+def install(app: rx.App) -> None:
+    # First: before Reflex's own hydrate middleware applies the hydrate's vars.
+    app.add_middleware(BoundedClientVars(), index=0)

@@ -1,0 +1,65 @@
+"""What a browser may write into its tab's state by itself (state/client_vars.py): the
+client-storage vars are held to their fields' limits before Reflex applies them."""
+
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from reflex.event import Event
+
+from app.app import app
+from state.client_vars import FIELD_MARKER, LIMITS, BoundedClientVars, bounded
+from state.profile import SendState
+from state.session import SessionState
+
+LAUNCH = f"{SessionState.get_full_name()}.launch{FIELD_MARKER}"
+NOTE = f"{SendState.get_full_name()}.note{FIELD_MARKER}"
+
+
+def test_values_within_their_field_are_kept() -> None:
+    values: dict[str, Any] = {LAUNCH: "a" * 8192, NOTE: "thanks"}
+    bounded(values)
+    assert values == {LAUNCH: "a" * 8192, NOTE: "thanks"}
+
+
+def test_values_past_their_field_or_not_text_become_empty() -> None:
+    values: dict[str, Any] = {LAUNCH: "a" * 950_000, NOTE: {"nested": "x"}}
+    bounded(values)
+    assert values == {LAUNCH: "", NOTE: ""}
+
+
+def test_vars_that_are_not_ours_are_dropped() -> None:
+    values: dict[str, Any] = {"no_such_state.x_rx_state_": "y", NOTE: "ok"}
+    bounded(values)
+    assert values == {NOTE: "ok"}
+
+
+def test_every_client_storage_var_has_a_limit() -> None:
+    """A new rx.SessionStorage/LocalStorage var needs its row in LIMITS, or it is dropped."""
+    from reflex.state import State
+
+    def client_vars(cls: type[State]) -> set[str]:
+        own = {
+            f"{cls.get_full_name()}.{name}"
+            for name in cls.base_vars
+            if cls._is_client_storage(name) and not name.startswith("_")
+        }
+        for sub in cls.get_substates():
+            own |= client_vars(sub)
+        return own
+
+    assert client_vars(State) == set(LIMITS)
+
+
+def test_the_app_bounds_the_hydrate_and_update_vars_first() -> None:
+    middleware = app._middlewares[0]
+    assert isinstance(middleware, BoundedClientVars)
+    event = Event(
+        name="reflex___state____state.update_vars_internal_state.update_vars_internal",
+        payload={"vars": {NOTE: "z" * 5000}},
+    )
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, middleware.preprocess(app, None, event)).result()  # type: ignore[arg-type]
+    assert event.payload == {"vars": {NOTE: ""}}
