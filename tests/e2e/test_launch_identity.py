@@ -97,10 +97,16 @@ def test_crafted_events_claiming_another_member_change_nothing(app_server, phone
     phone_page.locator("#feed-more").wait_for(timeout=15_000)
 
     def send_crafted(name: str, payload: dict[str, object]) -> None:
+        # Queued and clicked in one step inside the page: the forged bind below drops the
+        # session, and a pushed feed update may re-render the button, so an element handle
+        # held across a round trip (Playwright's click) can be detached under it.
         phone_page.evaluate(
-            "([name, payload]) => window.__crafted.push({name, payload})", [name, payload]
+            """([name, payload]) => {
+                window.__crafted.push({name, payload});
+                document.querySelector('#feed-more').click();
+            }""",
+            [name, payload],
         )
-        phone_page.locator("#feed-more").click()
         phone_page.wait_for_function("window.__crafted.length === 0")
 
     # No setter exists for the backend-only user id, nor for shown fields.
