@@ -25,7 +25,7 @@ if _settings.redis_url:
 config = rx.Config(
     app_name="app",
     db_url=_settings.database_url,
-    redis_url=_settings.redis_url,
+    redis_url=_settings.state_redis_url or _settings.redis_url,
     # Reflex keeps each tab's state in Redis when REDIS_URL is set (any worker, any
     # instance can serve the tab). A tab state lives 6 h after its last event, so a Mini App
     # minimized for an afternoon resumes with its inputs; past that it re-binds from

@@ -19,6 +19,9 @@ class Settings(BaseSettings):
 
     database_url: str = f"sqlite:///{DEFAULT_SQLITE_PATH}"
     redis_url: str | None = None
+    # Reflex's tab states and locks in a Redis of their own (default: REDIS_URL), so a flood
+    # of tab states cannot crowd out the cache and the members' stores.
+    state_redis_url: str | None = None
     bot_token: str | None = None
     app_env: Literal["dev", "prod"] = "dev"
     port: int = 3000
@@ -60,6 +63,7 @@ class Settings(BaseSettings):
 
     @field_validator(
         "redis_url",
+        "state_redis_url",
         "bot_token",
         "telegram_script_url",
         "public_url",
