@@ -61,9 +61,7 @@ class UserStore:
     `hash_of` names a member's hash: the member's own store (/cache) by default, or the
     app's per-member keys (keys.app_store_key), which live apart from the member's."""
 
-    def __init__(
-        self, backend: Backend, hash_of: Callable[[int], str] = member_store_key
-    ) -> None:
+    def __init__(self, backend: Backend, hash_of: Callable[[int], str] = member_store_key) -> None:
         self.backend = backend
         self.hash_of = hash_of
 
