@@ -51,6 +51,12 @@ class Settings(BaseSettings):
     state_lock_slots: int = 16
     # Bearer token for GET /metrics; without one the route is open in dev and off in prod.
     metrics_token: str | None = None
+    # Per-member rate limits (app/cache/rate_limits.py), in the `limits` library's notation:
+    # writes (transfers, purchases, claims, on screens and REST), /cache calls, /me. Empty:
+    # no limit of that kind.
+    rate_writes: str = "5/second;60/minute"
+    rate_cache: str = "30/second;600/minute"
+    rate_me: str = "10/second;120/minute"
     # The largest request body the REST API reads (app/api/limits.py): 413 beyond it.
     max_body_bytes: int = 64 * 1024
 

@@ -3,11 +3,13 @@ messages, and the steps of a member's action (claim, buy, send)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
 
 import reflex as rx
 
+from app.cache.rate_limits import RateLimited, get_rate_limits
 from app.domain.errors import DomainError
 from state.haptics import haptic
 from state.session import SessionState
@@ -52,8 +54,9 @@ class MemberScreen(rx.State, mixin=True):
         Nothing without a bound member, nor while `busy` (the state's flag for this
         action, which spins its button) is set: a second press while the first runs is
         ignored. The last messages are cleared and the spinner shown at once; then
-        `run(member id)` (the domain call, off the loop with `call`), and either its
-        `DomainError` on screen (and `failed`) or `done(result)`, with the result's new
+        `run(member id)` (the domain call, off the loop with `call`) within the member's
+        write budget (RATE_WRITES), and either a refusal on screen (its `DomainError`, and
+        `failed`, or the rate limit's message) or `done(result)`, with the result's new
         balance shown everywhere; the haptic says which."""
         uid = await self._member()
         if uid is None or getattr(self, busy):
@@ -62,7 +65,11 @@ class MemberScreen(rx.State, mixin=True):
         self.error = self.notice = ""
         yield
         try:
+            # The same per-member budget as REST writes (RATE_WRITES), across every tab.
+            await asyncio.to_thread(get_rate_limits().hit, "writes", uid)
             result = await run(uid)
+        except RateLimited as exc:
+            self.error = exc.message
         except DomainError as exc:
             self.error = exc.message
             if failed is not None:

@@ -6,7 +6,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from app.api import auth, cache_routes, community, dev, health, limits, me, metrics
+from app.api import auth, cache_routes, community, dev, health, limits, me, metrics, rate_limit
 from app.settings import get_settings
 
 
@@ -21,6 +21,7 @@ def build_api() -> FastAPI:
     )
     limits.install(api, settings.max_body_bytes)
     auth.install(api)
+    rate_limit.install(api)
     api.add_exception_handler(OperationalError, _database_unavailable)
     api.add_exception_handler(DBAPIError, _database_unavailable)
     api.include_router(health.router)

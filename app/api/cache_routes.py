@@ -14,11 +14,12 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from app.api.auth import TelegramAuth
+from app.api.rate_limit import limit
 from app.cache import get_store
 from app.cache.backends import BackendError
 from app.cache.store import MAX_KEYS, MAX_VALUE_CHARS, StoreError, ValueTooLarge
 
-router = APIRouter(prefix="/cache", tags=["cache"])
+router = APIRouter(prefix="/cache", tags=["cache"], dependencies=[limit("cache")])
 # Paths are matched before validation, so the handler can answer 400 with our message.
 KeyPath = Annotated[str, Path(description="1-128 characters of A-Z, a-z, 0-9, _ and -")]
 # JSON may spell one character as a 12-byte surrogate pair escape (an emoji as \ud83d\ude00):

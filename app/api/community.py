@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, StrictInt
 
 from app.api.auth import TelegramAuth
+from app.api.rate_limit import limit
 from app.domain import queries, transfers
 from app.domain.db import get_database
 from app.domain.errors import DomainError, IdempotencyConflict, NotFound
@@ -41,7 +42,7 @@ async def feed(
     return dataclasses.asdict(page)
 
 
-@router.post("/transfers")
+@router.post("/transfers", dependencies=[limit("writes")])
 async def send_points(payload: TransferIn, auth: TelegramAuth) -> dict[str, Any]:
     result = await asyncio.to_thread(
         transfers.transfer,

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from app.api.auth import TelegramAuth
+from app.api.rate_limit import limit
 from app.domain.db import get_database
 from app.domain.users import upsert_user
 from app.telegram.identity import is_admin
@@ -15,7 +16,7 @@ from app.telegram.identity import is_admin
 router = APIRouter(tags=["identity"])
 
 
-@router.get("/me")
+@router.get("/me", dependencies=[limit("me")])
 async def me(auth: TelegramAuth) -> dict[str, Any]:
     profile = await asyncio.to_thread(
         upsert_user, get_database(), auth.user.model_dump(exclude_none=True)

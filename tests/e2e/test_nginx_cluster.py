@@ -252,6 +252,10 @@ class TransferLoad:
             if response.status_code in (502, 503, 504):
                 self.retries[str(response.status_code)] += 1
                 continue
+            if response.status_code == 429:  # the sender's write budget: wait as told
+                self.retries["429"] += 1
+                time.sleep(float(response.headers.get("retry-after", "1")))
+                continue
             if response.status_code != 200:
                 self.errors.append(f"{body}: {response.status_code} {response.text}")
                 return

@@ -8,6 +8,7 @@ from collections.abc import Callable
 import pytest
 
 from app import cache
+from app.cache.rate_limits import get_rate_limits
 from app.domain import db
 from app.settings import ENV_NAMES, Settings, get_settings
 
@@ -20,7 +21,13 @@ def reset_caches() -> None:
     next call builds them from the environment as it is now."""
     if db.get_database.cache_info().currsize:
         db.get_database().dispose()
-    for cached in (db.get_database, cache.get_cache, cache.get_backend, get_settings):
+    for cached in (
+        db.get_database,
+        cache.get_cache,
+        cache.get_backend,
+        get_rate_limits,
+        get_settings,
+    ):
         cached.cache_clear()
 
 
