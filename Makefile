@@ -10,7 +10,7 @@ PORT ?= 3000
 export PATH := $(BIN):$(PATH)
 export REFLEX_USE_NPM := 1
 
-.PHONY: install run test lint format chromium services clean
+.PHONY: install run test lint format chromium services clean schemathesis
 
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed; set PYTHON=python3.11 or newer")'
@@ -62,3 +62,8 @@ INSTANCES ?= 2
 .PHONY: cluster
 cluster: install
 	@PORT=$(PORT) INSTANCES=$(INSTANCES) bash scripts/cluster.sh
+
+# schemathesis against the API as production builds it (not_a_server_error,
+# status_code_conformance, response_schema_conformance), with more examples than make test.
+schemathesis: install
+	SCHEMATHESIS_EXAMPLES=$${SCHEMATHESIS_EXAMPLES:-100} $(BIN)/python -m pytest -q tests/unit/test_openapi_conformance.py

@@ -6,7 +6,19 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from app.api import auth, cache_routes, community, dev, health, limits, me, metrics, rate_limit
+from app.api import (
+    auth,
+    cache_routes,
+    community,
+    dev,
+    errors,
+    health,
+    limits,
+    me,
+    metrics,
+    rate_limit,
+)
+from app.api.errors import ERROR_RESPONSES
 from app.settings import get_settings
 
 
@@ -18,8 +30,11 @@ def build_api() -> FastAPI:
         version="0.1.0",
         docs_url="/docs" if settings.is_dev else None,
         redoc_url="/redoc" if settings.is_dev else None,
+        # Declared for every route: each answers some of them, always in this shape.
+        responses=ERROR_RESPONSES,
     )
     limits.install(api, settings.max_body_bytes)
+    errors.install(api)
     auth.install(api)
     rate_limit.install(api)
     api.add_exception_handler(OperationalError, _database_unavailable)
