@@ -35,6 +35,7 @@ from typing import Any
 import reflex as rx
 from engineio import packet as eio_packet
 from prometheus_client import Counter, Gauge, Histogram
+from reflex.event import Event
 from reflex.istate.manager.token import BaseStateToken
 from reflex.state import StateUpdate
 from reflex_base.constants.state import FIELD_MARKER
@@ -120,7 +121,7 @@ async def member_versions(member: int) -> dict[str, int]:
 # Route as Reflex names it ("/index", "/market/[item_id]") -> what its screen shows live.
 LIVE: dict[str, tuple[Broadcast, ...]] = {}
 # Reloads one tab's screen for its member (state/session.py registers it).
-_refresh_member: list[Callable[[rx.State, str], Awaitable[None]]] = []
+_refresh_member: list[Callable[[rx.State, str], Awaitable[Any]]] = []
 
 PUSHES = Counter(
     "live_pushes_total",
@@ -387,14 +388,20 @@ class LiveHub:
         from state.session import SessionState  # session imports this module
 
         try:
+            asked: Any = None
             async with self.app.modify_state(
                 BaseStateToken(ident=tab.token, cls=SessionState)
             ) as state:
                 if mine and _refresh_member:
-                    await _refresh_member[0](state, tab.route)
+                    asked = await _refresh_member[0](state, tab.route)
                 for broadcast in owned:
                     if broadcast.refresh is not None:
                         await broadcast.refresh(state)
+            if asked is not None and (namespace := self.app.event_namespace) is not None:
+                # Events for the page, as a handler's return value would be (a tab whose
+                # state was lost is asked for its initData).
+                update = StateUpdate(events=Event.from_event_type(asked))
+                await namespace.emit_update(update, tab.token)
             PUSHES.labels("tab").inc()
         except Exception:
             logger.warning("live refresh of a tab failed", exc_info=True)

@@ -13,12 +13,12 @@ from typing import Any
 
 import reflex as rx
 
-from app.domain.errors import DomainError
+from app.domain.errors import DomainError, Unavailable
 from app.domain.queries import profile as cached_profile
 from app.domain.users import upsert_user
 from app.settings import get_settings
 from app.telegram.identity import authenticate, is_admin
-from app.telegram.init_data import REASONS, InitDataError
+from app.telegram.init_data import REASONS, InitData, InitDataError
 from state import live
 from state.formatting import points
 from state.navigation import fill_screen, recall_screen, remember_screen
@@ -156,6 +156,12 @@ class SessionState(rx.State):
             return True
         try:
             profile = await call(upsert_user, verified.user.model_dump(exclude_none=True))
+        except Unavailable:
+            # The launch is genuine; only the database is away for a moment. Who this is
+            # is known from the verified initData: bound, the profile follows on the next
+            # load (its actions answer "busy" meanwhile), instead of a rejection screen.
+            self._bind_verified(verified)
+            return True
         except DomainError as exc:
             if quiet:
                 return False
@@ -173,6 +179,18 @@ class SessionState(rx.State):
         self.balance = profile.balance
         self.is_admin = is_admin(profile.id)
         return True
+
+    def _bind_verified(self, verified: InitData) -> None:
+        user = verified.user
+        self._user_id = user.id
+        self._bound_init_data = self.launch = verified.raw
+        self.status = "ok"
+        self.reason = ""
+        if not self.name:
+            self.name = " ".join(p for p in (user.first_name, user.last_name) if p) or "Member"
+            self.initials = self.name[:1].upper()
+            self.username = user.username or ""
+        self.is_admin = is_admin(user.id)
 
     async def _follow_screen(self) -> Any:
         """A new session returns to the member's last screen; later loads record it."""
@@ -208,12 +226,17 @@ class SessionState(rx.State):
         self.is_admin = False
 
 
-async def refresh_tab(state: rx.State, route: str) -> None:
+async def refresh_tab(state: rx.State, route: str) -> Any:
     """A write changed this member's own data: their balance and the screen's own data
-    again, in the tab's state (state/live.py runs it, not an event)."""
+    again, in the tab's state (state/live.py runs it, not an event). A tab whose state is
+    gone (Redis lost it, or it expired) binds nobody: its page is asked for its initData,
+    as a load would ask, and binds again by itself."""
     session = await state.get_state(SessionState)
+    if not session._user_id:
+        return rx.call_script(READ_INIT_DATA, callback=SessionState.bind)
     await session._refresh_profile()
     await fill_screen(session, route)
+    return None
 
 
 live.on_member_change(refresh_tab)

@@ -39,6 +39,13 @@ class AlreadyClaimed(DomainError):
     code = "already_claimed"
 
 
+class Unavailable(DomainError):
+    """The database could not answer (restarting, unreachable, out of connections): nothing
+    was done, and the same action may be tried again."""
+
+    code = "unavailable"
+
+
 class IdempotencyConflict(DomainError):
     """The same idempotency key was reused for a different action."""
 
