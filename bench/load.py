@@ -71,6 +71,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from bench.load_chaos import Chaos, Restart, chaos_lines
 from bench.load_client import Plan, Wire, run_worker
 from bench.load_cluster import (
     Kill,
@@ -699,11 +700,14 @@ def run_round(args: argparse.Namespace, target: Target, wire: Wire, n: int) -> d
     )
     results: list[dict[str, Any]] = []
     kill: Kill | None = None
+    chaos: Chaos | None = None
     try:
         time.sleep(max(0.0, t0 - 0.05 - time.monotonic()))
         ramp = probe.snapshot()
         time.sleep(max(0.0, window_start - time.monotonic()))
         before = probe.snapshot()
+        if args.restart_postgres_at is not None or args.restart_redis_at is not None:
+            chaos = start_chaos(args, target, window_start)
         if args.kill_at is not None:
             kill = Kill(target, window_start + args.kill_at, args.restart_after)
             kill.run_until(window_end)
@@ -722,6 +726,8 @@ def run_round(args: argparse.Namespace, target: Target, wire: Wire, n: int) -> d
                 proc.join(timeout=5)
         if kill is not None:
             kill.finish()
+        if chaos is not None:
+            chaos.finish()
     crashes = [r["crash"] for r in results if "crash" in r]
     if crashes or len(results) < procs:
         raise SystemExit(f"generator failed: {crashes or 'no result from some workers'}")
@@ -742,6 +748,7 @@ def run_round(args: argparse.Namespace, target: Target, wire: Wire, n: int) -> d
             "tab_keys": tab_keys,
             "logs": logs,
             "kill": kill,
+            "chaos": chaos.figures(window_start) if chaos is not None else None,
             "books": check_books(
                 target.database_url,
                 run_tag,
@@ -755,6 +762,40 @@ def run_round(args: argparse.Namespace, target: Target, wire: Wire, n: int) -> d
         },
         (t0, window_start, window_end, stop_at),
     )
+
+
+def start_chaos(args: argparse.Namespace, target: Target, window_start: float) -> Chaos:
+    """The REST client and the restarts of --restart-postgres-at / --restart-redis-at."""
+    from sqlalchemy import text
+
+    from app.domain.db import Database
+
+    db = Database(target.database_url)
+    try:
+        with db.read() as s:
+            rows = s.execute(
+                text(
+                    "SELECT id, first_name, username FROM users WHERE username IS NOT NULL "
+                    "ORDER BY balance DESC LIMIT 2"
+                )
+            ).all()
+    finally:
+        db.engine.dispose()
+    sender, recipient = rows[0], rows[1]
+    restarts = [
+        Restart(what, window_start + at)
+        for what, at in (("postgres", args.restart_postgres_at), ("redis", args.restart_redis_at))
+        if at is not None
+    ]
+    chaos = Chaos(
+        target.url,
+        target.bot_token,
+        {"id": sender.id, "first_name": sender.first_name, "username": sender.username},
+        recipient.username,
+        sorted(restarts, key=lambda r: r.at),
+    )
+    chaos.start()
+    return chaos
 
 
 def stats(values: list[float], keys: tuple[str, ...] = ("p50", "p95", "p99", "max")) -> dict:
@@ -1049,6 +1090,8 @@ def analyse(
     books = extra["books"]
     if kill is not None:
         figures["kill"] = kill_figures(kill, members, recs, w1, w2s_after, books, transfers)
+    if extra.get("chaos") is not None:
+        figures["chaos"] = extra["chaos"]
     figures["books"] = {k: v for k, v in books.items() if k not in ("notes", "resent_keys")} or None
     figures["held"] = held(figures, args)
     return figures
@@ -1199,6 +1242,8 @@ def details(f: dict[str, Any]) -> str:
         )
     if "kill" in f:
         lines.append(kill_details(f))
+    if "chaos" in f:
+        lines.append(chaos_lines(f))
     lines.append(books_lines(f))
     return "\n".join(lines)
 
@@ -1294,6 +1339,18 @@ def main() -> None:
         "(default: the cores shared out)",
     )
     parser.add_argument("--nginx-workers", default="auto", help="with --instances")
+    parser.add_argument(
+        "--restart-postgres-at",
+        type=float,
+        metavar="S",
+        help="restart PostgreSQL S seconds into the window (pg_ctlcluster), under load",
+    )
+    parser.add_argument(
+        "--restart-redis-at",
+        type=float,
+        metavar="S",
+        help="restart Redis (SHUTDOWN NOSAVE, then started again) S seconds into the window",
+    )
     parser.add_argument(
         "--kill-at",
         type=float,
