@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     # Enough to keep a core busy while events wait on Redis and the database, few enough
     # that their CPU fits well inside the 5-s state lock when hundreds arrive together.
     state_lock_slots: int = 16
+    # Open sockets per client address in each worker (state/connections.py); 0: no bound.
+    # Generous: members behind one carrier NAT share an address.
+    connections_per_address: int = 200
     # Bearer token for GET /metrics; without one the route is open in dev and off in prod.
     metrics_token: str | None = None
     # Per-member rate limits (app/cache/rate_limits.py), in the `limits` library's notation:

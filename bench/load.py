@@ -86,6 +86,9 @@ from bench.stats import percentile
 from bench.worktree import checkout_of
 
 ROOT = Path(__file__).resolve().parents[1]
+# Every simulated member connects from this machine's one address: the per-address bound
+# on sockets is lifted for the app under test (an older checkout ignores the name).
+UNBOUNDED = {"CONNECTIONS_PER_ADDRESS": "0"}
 
 DEFAULT_REDIS = "redis://127.0.0.1:6379/13"
 AGAINST_REDIS = "redis://127.0.0.1:6379/10"
@@ -203,7 +206,7 @@ def start_target(
         workdir,
         database_url=database_url,
         redis_url=redis_url,
-        extra_env={"GRANIAN_WORKERS": str(args.workers)},
+        extra_env={"GRANIAN_WORKERS": str(args.workers), **UNBOUNDED},
         project=Project(root=checkout),
     )
     print(
@@ -253,6 +256,7 @@ def start_cluster(
         workers=args.workers,
         project=Project(root=checkout),
         nginx_workers=args.nginx_workers,
+        extra_env=dict(UNBOUNDED),
     )
     print(
         f"[{label}] building once, then {args.instances} instances ({cluster.workers} workers "
