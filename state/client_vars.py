@@ -16,6 +16,7 @@ import reflex as rx
 from reflex.event import Event
 from reflex.middleware import Middleware
 from reflex.state import BaseState, StateUpdate
+from reflex_base.constants.state import FIELD_MARKER
 
 from app.domain.validation import MAX_NOTE_CHARS
 from app.telegram.init_data import MAX_INIT_DATA_CHARS
@@ -23,7 +24,6 @@ from state.lifecycle import LifecycleState
 from state.profile import AMOUNT_CHARS, TO_CHARS, SendState
 from state.session import SessionState
 
-FIELD_MARKER = "_rx_state_"
 LIMITS: dict[str, int] = {
     f"{cls.get_full_name()}.{name}": limit
     for cls, name, limit in (

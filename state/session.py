@@ -16,6 +16,7 @@ import reflex as rx
 from app.domain.errors import DomainError, Unavailable
 from app.domain.queries import profile as cached_profile
 from app.domain.users import upsert_user
+from app.domain.views import display_name, initials
 from app.settings import get_settings
 from app.telegram.identity import authenticate, is_admin
 from app.telegram.init_data import REASONS, InitData, InitDataError
@@ -187,8 +188,8 @@ class SessionState(rx.State):
         self.status = "ok"
         self.reason = ""
         if not self.name:
-            self.name = " ".join(p for p in (user.first_name, user.last_name) if p) or "Member"
-            self.initials = self.name[:1].upper()
+            self.name = display_name(user.first_name, user.last_name, user.username)
+            self.initials = initials(self.name)
             self.username = user.username or ""
         self.is_admin = is_admin(user.id)
 

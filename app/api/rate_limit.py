@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, Request, params
 from fastapi.responses import JSONResponse
@@ -12,19 +11,15 @@ from app.api.auth import TelegramAuth
 from app.cache.rate_limits import RateLimited, get_rate_limits
 
 
-def limited(kind: str) -> Callable[[TelegramAuth], Awaitable[None]]:
-    """A dependency counting one request of `kind` for the authenticated member."""
+def limit(kind: str) -> params.Depends:
+    """For a route's or router's `dependencies=[...]`: count one request of `kind` for the
+    authenticated member."""
 
     async def count(auth: TelegramAuth) -> None:
         # A Redis round trip: off the event loop, like every other store call.
         await asyncio.to_thread(get_rate_limits().hit, kind, auth.user.id)
 
-    return count
-
-
-def limit(kind: str) -> params.Depends:
-    """For a route's or router's `dependencies=[...]`."""
-    return params.Depends(limited(kind))
+    return params.Depends(count)
 
 
 async def _too_many(_request: Request, exc: Exception) -> JSONResponse:
