@@ -5,11 +5,11 @@ While the members run, a REST client sends a 1-point transfer every 1.2 s from a
 member (each with its own idempotency key, retried with the same key after a 5xx, a 429
 or a dropped connection, waiting `Retry-After`, as a phone would) and asks `/health`
 every 0.1 s. At each time given, PostgreSQL (`pg_ctlcluster ... restart`) or Redis
-(`SHUTDOWN NOSAVE`, then `scripts/services.sh start`) is restarted. Reported per restart: how long the dependency was away (the command's own
-time), how long until the app answered again (the first transfer answered 200 and the
-first healthy /health after the dependency was back), and over the whole run: requests
-by status, 5xx other than 503 (a dependency that is away answers 503), keys answered twice,
-and the books.
+(`SHUTDOWN NOSAVE`, then `scripts/services.sh start`) is restarted. Reported per
+restart: how long the dependency was away (the command's own time), how long until the
+app answered again (the first transfer answered 200 and the first healthy /health after
+the dependency was back), and over the whole run: requests by status, 5xx other than 503
+(a dependency that is away answers 503), keys answered twice, and the books.
 """
 
 from __future__ import annotations
