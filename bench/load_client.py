@@ -945,6 +945,10 @@ async def writer_loop(m: Member, seq: list[int]) -> None:
         kind = m.rng.choices(kinds, weights)[0]
         if kind == "claim" and m.claimed_today:
             kind = "transfer"
+        elif kind == "transfer" and not m.claimed_today:
+            # Every bench member is a newcomer whose welcome points cannot be sent yet
+            # (app/domain/welcome.py); today's reward can.
+            kind = "claim"
         if kind == "buy" and (m.balance or 0) < 40:
             kind = "transfer"
         if m.hydrated or m.reconnect_task is not None:  # down: the tap waits for the socket

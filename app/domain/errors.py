@@ -31,6 +31,12 @@ class InsufficientBalance(DomainError):
     code = "insufficient_balance"
 
 
+class WelcomeLocked(InsufficientBalance):
+    """The points are there, but welcome points cannot be sent yet (app/domain/welcome.py)."""
+
+    code = "welcome_locked"
+
+
 class OutOfStock(DomainError):
     code = "out_of_stock"
 

@@ -27,7 +27,7 @@ from app.domain.db import Database
 from app.domain.demo_art import write_art
 from app.domain.models import Banner, MarketItem, Purchase, Transaction, TxKind, User, table, utcnow
 from app.domain.rewards import DAILY_REWARD
-from app.domain.users import WELCOME_BONUS, WELCOME_KEY
+from app.domain.welcome import WELCOME_BONUS, WELCOME_KEY
 
 FIRST_ID = 1_000_001
 # Demo members with fixed ids and usernames: the dev launch link opens the app as them.

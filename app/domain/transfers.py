@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from app.cache import keys
 from app.cache.writes import Patch
-from app.domain import patches
+from app.domain import patches, welcome
 from app.domain.db import Database
 from app.domain.errors import (
     IdempotencyConflict,
@@ -18,6 +18,7 @@ from app.domain.errors import (
     NotFound,
     SelfTransfer,
     UnknownRecipient,
+    WelcomeLocked,
 )
 from app.domain.ledger import KeyedWrite, book, keyed_write
 from app.domain.models import TxKind, User, table, utcnow
@@ -72,12 +73,20 @@ def transfer(
         write.recheck()
         if sender_id not in by_id:
             raise NotFound("Your account is not registered yet.")
+        held = welcome.locked_points(s, by_id[sender_id], at)
         new_balance = s.execute(
             update(users_t)
-            .where(users_t.c.id == sender_id, users_t.c.balance >= amount)
+            .where(users_t.c.id == sender_id, users_t.c.balance >= amount + held)
             .values(balance=users_t.c.balance - amount)
             .returning(users_t.c.balance)
         ).scalar_one_or_none()
+        if new_balance is None and held and by_id[sender_id].balance >= amount:
+            free = max(0, by_id[sender_id].balance - held)
+            until = welcome.unlocks_at(by_id[sender_id])
+            raise WelcomeLocked(
+                f"Welcome points can be spent in the market, but sent only from "
+                f"{until:%b} {until.day}. You can send up to {free:,} now."
+            )
         if new_balance is None:
             raise InsufficientBalance(
                 f"Not enough points: you have {by_id[sender_id].balance:,}, this needs {amount:,}."

@@ -16,9 +16,7 @@ from app.domain.errors import InvalidInput, NotFound
 from app.domain.models import Transaction, TxKind, User, table, utcnow
 from app.domain.validation import clean_text, normalize_username, require_user_id
 from app.domain.views import UserProfile, display_name, initials
-
-WELCOME_BONUS = 100
-WELCOME_KEY = "welcome-bonus"
+from app.domain.welcome import WELCOME_BONUS, WELCOME_KEY
 
 users_t = table(User)
 tx_t = table(Transaction)

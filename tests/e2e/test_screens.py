@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
 from app.domain.db import Database
 from app.domain.leaderboard import by_balance
 from app.domain.market import get_item
-from app.domain.users import find_by_username
+from app.domain.users import find_by_username, get_profile
+from app.domain.welcome import WELCOME_BONUS
 from tests.support.screen import shown_balance
 
 pytestmark = pytest.mark.e2e
@@ -98,3 +101,18 @@ def test_send_errors_are_shown_and_charge_nothing(
     error.wait_for(timeout=10_000)
     assert message in error.inner_text()
     assert find_by_username(db, "bob").balance == before
+
+
+def test_a_newcomer_sees_why_the_welcome_points_cannot_be_sent(telegram, miniapp) -> None:
+    db = Database(miniapp.database_url)
+    newcomer = {"id": 7_100_000_000 + uuid.uuid4().int % 10**8, "first_name": "New"}
+    tg = telegram(newcomer)
+    tg.open("/profile/send", wait_for="#send-to")
+    tg.page.locator("#send-to").fill("@dave")
+    tg.page.locator("#send-amount").fill("5")
+    tg.press_main_button()
+    error = tg.page.locator("#error")
+    error.wait_for(timeout=10_000)
+    assert "Welcome points can be spent in the market" in error.inner_text()
+    assert "You can send up to 0 now." in error.inner_text()
+    assert get_profile(db, newcomer["id"]).balance == WELCOME_BONUS

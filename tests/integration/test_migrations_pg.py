@@ -14,7 +14,7 @@ import app.domain.models  # noqa: F401  (registers the tables on SQLModel.metada
 from app.domain.db import Database, make_engine
 from app.domain.migrate import downgrade, upgrade
 from app.domain.transfers import transfer
-from app.domain.users import upsert_user
+from tests.support.factory import Factory
 
 TABLES = {"users", "transactions", "market_items", "purchases", "banners"}
 INDEXES = {
@@ -104,9 +104,10 @@ def test_upgrade_downgrade_upgrade(empty_url: str) -> None:
     # The re-created schema takes writes that obey its rules.
     db = Database(empty_url)
     try:
-        upsert_user(db, {"id": 7_000_000_001, "username": "alice"})
-        upsert_user(db, {"id": 7_000_000_002, "username": "bob"})
-        result = transfer(db, 7_000_000_001, "bob", 40, None, "migration-check-1")
+        make = Factory(db)
+        alice = make.member("alice")
+        make.member("bob")
+        result = transfer(db, alice.id, "bob", 40, None, "migration-check-1")
         assert result.balance == 60
     finally:
         db.dispose()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import itertools
 import uuid
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import text, update
@@ -19,6 +19,7 @@ from app.domain.views import UserProfile
 
 # Above 2**32 on purpose: Telegram ids need BIGINT columns.
 FIRST_TEST_ID = 7_000_000_001
+LONG_AGO = timedelta(days=30)
 
 
 def new_key(prefix: str = "test") -> str:
@@ -47,7 +48,10 @@ class Factory:
         last_name: str | None = None,
         user_id: int | None = None,
         now: datetime | None = None,
+        joined_at: datetime | None = None,
     ) -> UserProfile:
+        """A member; `joined_at` defaults to long ago, past the welcome lock
+        (app/domain/welcome.py), so its welcome points can be sent like any others."""
         uid = user_id if user_id is not None else next(self._ids)
         if username == "":
             username = f"member_{uid}"
@@ -56,6 +60,12 @@ class Factory:
             {"id": uid, "username": username, "first_name": first_name, "last_name": last_name},
             now=now,
         )
+        joined = joined_at or (now or utcnow()) - LONG_AGO
+        with self.db.write() as s:
+            s.execute(
+                update(User.__table__).where(User.__table__.c.id == uid).values(joined_at=joined)
+            )
+        profile = replace(profile, joined_at=joined)
         if balance is not None and balance != profile.balance:
             self.adjust(uid, balance - profile.balance, now=now)
             profile = _replace_balance(profile, balance)
