@@ -15,7 +15,7 @@ from app.domain.queries import warm_up
 from app.pages import PAGES
 from app.pages.registry import views
 from app.settings import get_settings
-from state import client_vars, connections, live, lock_slots
+from state import client_vars, connections, live, lock_slots, unbound_tabs
 from state.navigation import reflex_route, register_screen
 
 app = rx.App(
@@ -45,6 +45,7 @@ def bound_per_worker() -> None:
     # At start, in each worker: its own state manager, event loop and sockets.
     lock_slots.install(app, get_settings().state_lock_slots)
     connections.install(app, get_settings().connections_per_address)
+    unbound_tabs.install(app)
 
 
 @app.register_lifespan_task

@@ -53,6 +53,8 @@ class SessionState(rx.State):
     _bound_until: float = 0.0
     _restored: bool = False
     _remembered: str = ""  # the screen last written to the store, to write only changes
+    # Saved with a short expiration while nobody is bound (state/unbound_tabs.py).
+    _short_lived: bool = False
 
     @rx.var
     def balance_text(self) -> str:

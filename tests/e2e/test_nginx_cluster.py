@@ -16,7 +16,7 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,6 +36,7 @@ from miniapp_testing.plugin import phone_context
 from miniapp_testing.server import TEST_BOT_TOKEN, AppDidNotStart
 from miniapp_testing.telegram import sign_init_data
 from tests.support.databases import pg_database
+from tests.support.waiting import until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 REDIS_URL = "redis://127.0.0.1:6379/11"
@@ -45,21 +46,6 @@ TOP_UP = 10_000
 # Generous: the test must also pass on a busy machine.
 SCREEN_TIMEOUT_MS = 45_000
 RECONNECT_TIMEOUT_S = 90.0
-
-
-def _until(condition: Callable[[], Any], what: str, timeout_s: float, page: Any = None) -> Any:
-    """Poll `condition` until it is truthy; a page keeps Playwright's events flowing."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout_s:.0f} s waiting for {what}")
-        if page is not None:
-            page.wait_for_timeout(100)
-        else:
-            time.sleep(0.1)
 
 
 def _last_upstream(header: str) -> str:
@@ -185,7 +171,7 @@ def _open_member(chromium: Any, cluster: Cluster, username: str) -> Member:
     member.watch()
     member.page.goto(cluster.launch_url(username))
     member.page.locator("#member-name").wait_for(timeout=SCREEN_TIMEOUT_MS)
-    _until(lambda: member.handshakes, f"@{username}'s socket", 30, member.page)
+    until(lambda: member.handshakes, f"@{username}'s socket", 30, member.page)
     return member
 
 
@@ -365,7 +351,7 @@ def test_killed_instance_members_reconnect_to_the_other_and_carry_on(
         # Members send over REST through nginx all along.
         senders = _rest_senders(db)
         load = TransferLoad(cluster.url, senders, list(BROWSER_MEMBERS)).start()
-        _until(lambda: len(load.done) >= 10 or load.errors, "the first transfers", 60)
+        until(lambda: len(load.done) >= 10 or load.errors, "the first transfers", 60)
         assert not load.errors, load.errors
 
         # A transfer whose instance is about to die: the one that answers it is killed.
@@ -401,14 +387,14 @@ def test_killed_instance_members_reconnect_to_the_other_and_carry_on(
 
         # The killed instance's members reconnect through nginx, to the survivor.
         for member in moved:
-            _until(
+            until(
                 lambda m=member: len(m.handshakes) > 1 and m.socket_on == survivor,
                 f"@{member.username}'s socket back on {survivor}",
                 RECONNECT_TIMEOUT_S,
                 member.page,
             )
         # The transfers carried on, all through the survivor now.
-        _until(
+        until(
             lambda: len(load.done) >= done_before_kill + 10 or load.errors,
             "transfers after the kill",
             60,
@@ -466,7 +452,7 @@ def test_killed_instance_members_reconnect_to_the_other_and_carry_on(
 
         # Started again, the instance gets its share once nginx's fail_timeout has passed.
         cluster.start_instance(victim)
-        _until(
+        until(
             lambda: (
                 _last_upstream(httpx.get(f"{cluster.url}/health", timeout=10).headers["x-upstream"])
                 == cluster.upstream(victim)
@@ -500,7 +486,7 @@ def test_instance_stopped_gracefully_hands_its_members_over(env: Env, chromium: 
         member, other = members
         stopped = cluster.index_of(member.socket_on)
         cluster.servers[stopped].stop()
-        _until(
+        until(
             lambda: (
                 len(member.handshakes) > 1 and member.socket_on == cluster.upstream(1 - stopped)
             ),
