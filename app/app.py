@@ -46,6 +46,7 @@ def bound_per_worker() -> None:
     lock_slots.install(app, get_settings().state_lock_slots)
     connections.install(app, get_settings().connections_per_address)
     unbound_tabs.install(app)
+    client_vars.install_header_bound(app)
 
 
 @app.register_lifespan_task

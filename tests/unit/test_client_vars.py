@@ -5,12 +5,22 @@ from __future__ import annotations
 
 import asyncio
 from concurrent.futures import ThreadPoolExecutor
+from types import SimpleNamespace
 from typing import Any
 
+from reflex.app import EventNamespace
 from reflex.event import Event
+from reflex_base import constants
 
 from app.app import app
-from state.client_vars import FIELD_MARKER, LIMITS, BoundedClientVars, bounded
+from state.client_vars import (
+    FIELD_MARKER,
+    HEADER_LIMITS,
+    LIMITS,
+    BoundedClientVars,
+    bounded,
+    install_header_bound,
+)
 from state.profile import SendState
 from state.session import SessionState
 
@@ -63,3 +73,30 @@ def test_the_app_bounds_the_hydrate_and_update_vars_first() -> None:
     with ThreadPoolExecutor(1) as pool:
         pool.submit(asyncio.run, middleware.preprocess(app, None, event)).result()  # type: ignore[arg-type]
     assert event.payload == {"vars": {NOTE: ""}}
+
+
+class _Namespace:
+    # Reflex's own builder: the bound wraps what Reflex really puts in router_data.
+    _build_static_router_data = EventNamespace._build_static_router_data
+
+
+def test_only_a_few_upgrade_headers_reach_the_tab_state_each_cut_short() -> None:
+    namespace = _Namespace()
+    install_header_bound(SimpleNamespace(event_namespace=namespace))  # type: ignore[arg-type]
+    scope = {
+        "client": ("10.0.0.7", 50000),
+        "headers": [
+            (b"host", b"app.example"),
+            (b"user-agent", b"Mozilla/5.0 " + b"x" * 5000),
+            (b"cookie", b"session=" + b"c" * 300_000),
+            (b"x-made-up", b"m" * 300_000),
+        ],
+    }
+    data = namespace._build_static_router_data("sid", {"asgi.scope": scope})
+    headers = data[constants.RouteVar.HEADERS]
+    assert headers == {
+        "host": "app.example",
+        "user-agent": ("Mozilla/5.0 " + "x" * 5000)[: HEADER_LIMITS["user-agent"]],
+        "asgi-scope-client": "10.0.0.7",
+    }
+    assert data[constants.RouteVar.CLIENT_IP] == "10.0.0.7"
