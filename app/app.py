@@ -15,7 +15,7 @@ from app.domain.queries import warm_up
 from app.pages import PAGES
 from app.pages.registry import views
 from app.settings import get_settings
-from state import client_vars, connections, live, lock_slots, unbound_tabs
+from state import client_vars, connections, live, lock_slots, repeated_vars, unbound_tabs
 from state.navigation import reflex_route, register_screen
 
 app = rx.App(
@@ -47,6 +47,7 @@ def bound_per_worker() -> None:
     connections.install(app, get_settings().connections_per_address)
     unbound_tabs.install(app)
     client_vars.install_header_bound(app)
+    repeated_vars.install(app)
 
 
 @app.register_lifespan_task
