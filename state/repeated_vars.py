@@ -6,7 +6,7 @@ form's draft), then `on_load_internal`. The first one almost always carries exac
 the same socket sent the time before, which the tab's state already holds; running it
 still costs a full Reflex event (the lock, loading and saving three substates), and
 navigation is the most frequent thing members do. So the socket remembers a digest of the
-vars it last had applied, and an identical repeat is dropped before Reflex sees it. The page
+vars it last passed on to Reflex, and an identical repeat is dropped before Reflex sees it. The page
 waits for no answer to it (events are not acknowledged), so nothing changes on screen.
 
 What keeps this safe:
@@ -49,7 +49,7 @@ class RepeatedVars:
         self._disconnect = namespace.on_disconnect
 
     def repeats(self, sid: str, data: Any) -> bool:
-        """Whether `data` is an update_vars_internal this socket just had applied."""
+        """Whether `data` is an update_vars_internal this socket just passed on."""
         if not isinstance(data, dict) or not str(data.get("name", "")).endswith(UPDATE_VARS):
             return False
         payload = data.get("payload")

@@ -8,8 +8,8 @@ each save of a tab whose session binds nobody, all of that tab's keys get UNBOUN
 when the tab binds a member, they get Reflex's full expiration back.
 
 A bound tab pays nothing: the extra round trip happens only while the tab is unbound, and
-once when it binds. The state of a tab whose login expired (SessionState._expired) goes the
-same way: nothing of it outlives the login by more than UNBOUND_TTL_S.
+once when it binds. A tab whose login expired (SessionState._expired) goes the same way
+from its next event on: its state is then gone UNBOUND_TTL_S later.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ def _session(state: BaseState) -> SessionState | None:
 class UnboundExpiry:
     def __init__(self, manager: StateManagerRedis) -> None:
         self.manager = manager
-        self.keyed = [c for c in _classes(rx.State) if c is not rx.State] + [rx.State]
+        self.keyed = list(_classes(rx.State))
 
     def wrap(self, set_state: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(set_state)
@@ -52,14 +52,14 @@ class UnboundExpiry:
             session = _session(state) if isinstance(state, BaseState) else None
             if session is None or not isinstance(token, BaseStateToken):
                 return await set_state(token, state, **kwargs)
-            bound = bool(session._user_id)
-            rebound = bound and session._short_lived
-            if session._short_lived != (not bound):
-                session._short_lived = not bound  # saved with the rest below
+            was_short, short = session._short_lived, not session._user_id
+            if was_short != short:
+                # Only on a change: setting it marks the session for saving.
+                session._short_lived = short
             result = await set_state(token, state, **kwargs)
-            if not bound:
+            if short:
                 await self._expire(token, UNBOUND_TTL_S)
-            elif rebound:
+            elif was_short:
                 await self._expire(token, self.manager.token_expiration)
             return result
 
