@@ -339,7 +339,8 @@ def listener_pgid(port: int) -> int | None:
 def read_wire(url: str, protocol: str, heartbeat_ms: int) -> tuple[Wire, dict[str, Any]]:
     import httpx
 
-    html = httpx.get(url + "/", timeout=30).text
+    # Home's page and the send form's: each route's code is its own file.
+    html = "".join(httpx.get(url + path, timeout=30).text for path in ("/", "/profile/send"))
     scripts = sorted(set(re.findall(r'(?:href|src)="(/assets/[^"]+\.js)"', html)))
     bundle = "\n".join(httpx.get(url + s, timeout=30).text for s in scripts)
     wire = Wire()
@@ -357,6 +358,7 @@ def read_wire(url: str, protocol: str, heartbeat_ms: int) -> tuple[Wire, dict[st
             raise SystemExit("the served page sends keep_live, but its interval was not found")
         wire.periodic = "keep_live"
         wire.periodic_ms = heartbeat_ms or int(float(served.group(1)))
+    wire.form_inputs = "send_state.set_to" in bundle
     if m := re.search(r"initialStateHashes\s*=\s*\[([^\]]*)\]", bundle):
         wire.hashes = re.findall(r"[`\"']([0-9a-f]+)[`\"']", m.group(1))
     if m := re.search(r"stateSchema\s*=\s*[`\"']([0-9a-f]+)[`\"']", bundle):
@@ -377,6 +379,7 @@ def read_wire(url: str, protocol: str, heartbeat_ms: int) -> tuple[Wire, dict[st
         subprotocol=wire.subprotocol,
         session_storage=sorted(wire.storage),
         bundle_sends_tick="live_state.tick" in bundle,
+        form_inputs=wire.form_inputs,
         periodic=f"{wire.periodic} every {wire.periodic_ms} ms" if wire.periodic else "none",
     )
     missing = [n for n in ("tg_launch",) if n not in wire.storage]

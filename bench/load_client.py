@@ -53,6 +53,10 @@ class Wire:
     # protocol), or the push protocol's slow safety net (SessionState.keep_live, 60 s).
     periodic: str = ""  # a key of EVENTS, or "" for none
     periodic_ms: int = 2000
+    # The send form's inputs are state: typing sends set_to, set_amount and set_note before
+    # the send (the page before components/form_draft.py). Without them, send carries the
+    # values.
+    form_inputs: bool = False
 
     @property
     def tick(self) -> bool:
@@ -826,16 +830,18 @@ class Member:
         if self.path != "/profile/send":
             await self.navigate_path("/profile/send")
         amount = "1"
-        # What typing does (debounced inputs), then the tap on Send with the form's key.
-        self.emit("set_to", {"value": to})
-        self.emit("set_amount", {"value": amount})
-        self.emit("set_note", {"value": note})
-        self.unanswered += 3
-        await asyncio.sleep(self.rng.uniform(0.1, 0.3))
+        payload: dict[str, Any] = {"key": self.send_key}
+        if self.wire.form_inputs:
+            # What typing did (debounced inputs bound to state), then the tap on Send.
+            self.emit("set_to", {"value": to})
+            self.emit("set_amount", {"value": amount})
+            self.emit("set_note", {"value": note})
+            self.unanswered += 3
+        else:
+            payload.update(to=to, amount=amount, note=note)  # read from the inputs on the tap
+        await asyncio.sleep(self.rng.uniform(0.1, 0.3))  # typing
         sent = time.monotonic()
-        ok = await self.call(
-            "send", b'"sending_rx_state_":false', ("send", {"key": self.send_key}), resend=True
-        )
+        ok = await self.call("send", b'"sending_rx_state_":false', ("send", payload), resend=True)
         return sent, ok
 
     async def buy(self) -> bool:

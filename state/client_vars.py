@@ -1,7 +1,7 @@
 """Bounds on what a browser may write into its tab's state by itself.
 
-Reflex lets the page set its client-storage vars (the sessionStorage-backed `launch`,
-`shown` and the send form's draft) with the hydrate and with `update_vars_internal` on every
+Reflex lets the page set its client-storage vars (the sessionStorage-backed `launch`
+and `shown`) with the hydrate and with `update_vars_internal` on every
 navigation, past the vars' own setters. A hostile client can send any value there, and the
 tab state keeps it in Redis for hours. Every such value is checked against its field's
 limit before Reflex applies it: text longer than the field (or not text) becomes "", the
@@ -23,10 +23,8 @@ from reflex.state import BaseState, StateUpdate
 from reflex_base import constants
 from reflex_base.constants.state import FIELD_MARKER
 
-from app.domain.validation import MAX_NOTE_CHARS
 from app.telegram.init_data import MAX_INIT_DATA_CHARS
 from state.lifecycle import LifecycleState
-from state.profile import AMOUNT_CHARS, TO_CHARS, SendState
 from state.session import SessionState
 
 LIMITS: dict[str, int] = {
@@ -34,9 +32,6 @@ LIMITS: dict[str, int] = {
     for cls, name, limit in (
         (SessionState, "launch", MAX_INIT_DATA_CHARS),
         (LifecycleState, "shown", 8),
-        (SendState, "to", TO_CHARS),
-        (SendState, "amount", AMOUNT_CHARS),
-        (SendState, "note", MAX_NOTE_CHARS),
     )
 }
 

@@ -45,7 +45,7 @@ class MemberScreen(rx.State, mixin=True):
         self,
         busy: str,
         run: Callable[[int], Awaitable[R]],
-        done: Callable[[R], Awaitable[None]],
+        done: Callable[[R], Awaitable[list[Any] | None]],
         failed: Callable[[DomainError], Awaitable[None]] | None = None,
     ) -> AsyncIterator[Any]:
         """A member's action, from a press to its haptic: `async for step in
@@ -57,10 +57,13 @@ class MemberScreen(rx.State, mixin=True):
         `run(member id)` (the domain call, off the loop with `call`) within the member's
         write budget (RATE_WRITES), and either a refusal on screen (its `DomainError`, and
         `failed`, or the rate limit's message) or `done(result)`, with the result's new
-        balance shown everywhere; the haptic says which."""
+        balance shown everywhere; the haptic says which. Events `done` returns (e.g. a
+        form draft's clearing) go to the page with the haptic, in the update that shows the
+        result."""
         uid = await self._member()
         if uid is None or getattr(self, busy):
             return
+        after: list[Any] = []
         setattr(self, busy, True)
         self.error = self.notice = ""
         yield
@@ -78,7 +81,7 @@ class MemberScreen(rx.State, mixin=True):
             balance = getattr(result, "balance", None)
             if isinstance(balance, int):
                 await set_balance(self, balance)
-            await done(result)
+            after = await done(result) or []
         finally:
             setattr(self, busy, False)
-        yield haptic("error" if self.error else "success")
+        yield [haptic("error" if self.error else "success"), *after]

@@ -12,6 +12,7 @@ from app.domain import queries, transfers
 from app.domain.errors import DomainError
 from app.domain.validation import MAX_NOTE_CHARS
 from app.domain.views import TransferResult
+from state.drafts import clear_draft
 from state.feed import FeedRow, to_row
 from state.formatting import ago, points
 from state.member import MemberScreen
@@ -53,46 +54,29 @@ class ProfileState(MemberScreen, rx.State):
 # The send form's fields (the username is at most 32 characters, with '@' and spaces).
 TO_CHARS = 40
 AMOUNT_CHARS = 12
+SEND_FORM = "send"  # the draft's name (components/form_draft.py)
 
 
 class SendState(MemberScreen, rx.State):
-    # The draft lives in the tab's sessionStorage too: after a backend restart (a new,
-    # empty state) the page sends it back on hydrate and the form is as the member left it.
-    # It is only a draft: send() validates everything again.
-    to: str = rx.SessionStorage("", name="send_draft_to")
-    amount: str = rx.SessionStorage("", name="send_draft_amount")
-    note: str = rx.SessionStorage("", name="send_draft_note")
+    # The form's inputs are not state: the page keeps them (components/form_draft.py) and
+    # send() gets them as arguments, checked like anything else from the browser.
     sending: bool = False
     send_key: str = rx.field(default_factory=lambda: action_key("send"))
 
-    @rx.var
-    def has_input(self) -> bool:
-        return bool(self.to or self.amount or self.note)
-
     @rx.event
-    def set_to(self, value: Any) -> None:
-        self.to = text_arg(value, TO_CHARS)
+    async def send(
+        self, key: Any, to: Any = "", amount: Any = "", note: Any = ""
+    ) -> AsyncIterator[Any]:
+        to, amount = text_arg(to, TO_CHARS), text_arg(amount, AMOUNT_CHARS)
+        note = text_arg(note, MAX_NOTE_CHARS)
 
-    @rx.event
-    def set_amount(self, value: Any) -> None:
-        self.amount = text_arg(value, AMOUNT_CHARS)
-
-    @rx.event
-    def set_note(self, value: Any) -> None:
-        self.note = text_arg(value, MAX_NOTE_CHARS)
-
-    @rx.event
-    async def send(self, key: Any) -> AsyncIterator[Any]:
         async def transfer(uid: int) -> TransferResult:
-            # The draft may come back from sessionStorage on a hydrate, past the setters.
-            to, amount = text_arg(self.to, TO_CHARS), text_arg(self.amount, AMOUNT_CHARS)
-            note = text_arg(self.note, MAX_NOTE_CHARS) or None
-            return await call(transfers.transfer, uid, to, amount, note, key)
+            return await call(transfers.transfer, uid, to, amount, note or None, key)
 
-        async def sent(result: TransferResult) -> None:
+        async def sent(result: TransferResult) -> list[Any]:
             self.notice = f"Sent {points(result.amount)} points to {result.recipient_name}."
-            self.to = self.amount = self.note = ""
             self.send_key = action_key("send")
+            return [clear_draft(SEND_FORM)]
 
         async for step in self._act("sending", transfer, sent):
             yield step

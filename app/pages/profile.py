@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import reflex as rx
 
+from app.domain.validation import MAX_NOTE_CHARS
 from app.pages.registry import Page
 from components.feed_list import feed_row
+from components.form_draft import draft_value, form_draft, text_input
 from components.layout import (
     error_message,
     loaded_list,
@@ -17,8 +17,14 @@ from components.layout import (
 )
 from components.nav import Tab
 from components.session_gate import member_header
-from components.telegram import closing_confirmation
-from state.profile import ProfileState, PurchaseRow, SendState
+from state.profile import (
+    AMOUNT_CHARS,
+    SEND_FORM,
+    TO_CHARS,
+    ProfileState,
+    PurchaseRow,
+    SendState,
+)
 
 
 def purchase_row(row: PurchaseRow) -> rx.Component:
@@ -61,55 +67,29 @@ def profile() -> rx.Component:
     )
 
 
-def field(
-    label: str, field_id: str, value: rx.Var, on_change: Any, placeholder: str, **props: Any
-) -> rx.Component:
-    """A labelled input bound to a state var."""
-    return rx.fragment(
-        rx.text(label, as_="label", html_for=field_id),
-        rx.input(
-            value=value,
-            on_change=on_change,
-            placeholder=placeholder,
-            id=field_id,
-            size="3",
-            width="100%",
-            **props,
-        ),
-    )
-
-
 def send_form() -> rx.Component:
+    fields = ("send-to", "send-amount", "send-note")
     return rx.fragment(
         member_header(),
         error_message(SendState.error),
         notice(SendState.notice),
         rx.vstack(
-            field("To", "send-to", SendState.to, SendState.set_to, "@username"),
-            field(
-                "Amount",
-                "send-amount",
-                SendState.amount,
-                SendState.set_amount,
-                "10",
-                input_mode="numeric",
+            text_input("To", "send-to", "@username", max_length=TO_CHARS),
+            text_input(
+                "Amount", "send-amount", "10", input_mode="numeric", max_length=AMOUNT_CHARS
             ),
-            field(
-                "Note (optional)",
-                "send-note",
-                SendState.note,
-                SendState.set_note,
-                "Thanks for the help!",
+            text_input(
+                "Note (optional)", "send-note", "Thanks for the help!", max_length=MAX_NOTE_CHARS
             ),
             main_action(
                 "Send",
-                SendState.send(SendState.send_key),
+                SendState.send(SendState.send_key, *(draft_value(f) for f in fields)),
                 loading=SendState.sending,
                 element_id="send",
             ),
             width="100%",
         ),
-        closing_confirmation(SendState.has_input),
+        form_draft(SEND_FORM, *fields),
     )
 
 

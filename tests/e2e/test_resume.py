@@ -59,9 +59,8 @@ def test_backend_killed_while_minimized_resumes_same_member_screen_and_inputs(
     tg.open("/profile/send")
     tg.page.locator("#send-to").fill("@erin")
     tg.page.locator("#send-amount").fill("5")
-    tg.page.locator("#send-amount").blur()
-    # The inputs reached the server, which wrote them back to the tab's sessionStorage.
-    tg.wait_until("() => sessionStorage.getItem('send_draft_amount') === '5'")
+    # The page keeps the draft in the tab's sessionStorage (components/form_draft.py).
+    tg.wait_until("() => sessionStorage.getItem('draft:send:send-amount') === '5'")
     tg.minimize()
 
     with miniapp.down():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from playwright.sync_api import expect
 
 from app.domain.db import Database
 from app.domain.leaderboard import by_balance
@@ -75,7 +76,9 @@ def test_send_points_to_a_member(app_server, phone_page) -> None:
     assert find_by_username(db, rich.username).balance == sender.balance - 7
     assert find_by_username(db, "dave").balance == recipient.balance + 7
     assert shown_balance(phone_page) == sender.balance - 7
-    assert phone_page.locator("#send-amount").input_value() == ""
+    # The draft is cleared, on screen and in the tab's storage: a reload does not bring it back.
+    expect(phone_page.locator("#send-amount")).to_have_value("")
+    phone_page.wait_for_function("() => sessionStorage.getItem('draft:send:send-note') === null")
 
 
 @pytest.mark.parametrize(

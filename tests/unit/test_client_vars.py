@@ -21,29 +21,29 @@ from state.client_vars import (
     bounded,
     install_header_bound,
 )
-from state.profile import SendState
+from state.lifecycle import LifecycleState
 from state.session import SessionState
 
 LAUNCH = f"{SessionState.get_full_name()}.launch{FIELD_MARKER}"
-NOTE = f"{SendState.get_full_name()}.note{FIELD_MARKER}"
+SHOWN = f"{LifecycleState.get_full_name()}.shown{FIELD_MARKER}"
 
 
 def test_values_within_their_field_are_kept() -> None:
-    values: dict[str, Any] = {LAUNCH: "a" * 8192, NOTE: "thanks"}
+    values: dict[str, Any] = {LAUNCH: "a" * 8192, SHOWN: "1"}
     bounded(values)
-    assert values == {LAUNCH: "a" * 8192, NOTE: "thanks"}
+    assert values == {LAUNCH: "a" * 8192, SHOWN: "1"}
 
 
 def test_values_past_their_field_or_not_text_become_empty() -> None:
-    values: dict[str, Any] = {LAUNCH: "a" * 950_000, NOTE: {"nested": "x"}}
+    values: dict[str, Any] = {LAUNCH: "a" * 950_000, SHOWN: {"nested": "x"}}
     bounded(values)
-    assert values == {LAUNCH: "", NOTE: ""}
+    assert values == {LAUNCH: "", SHOWN: ""}
 
 
 def test_vars_that_are_not_ours_are_dropped() -> None:
-    values: dict[str, Any] = {"no_such_state.x_rx_state_": "y", NOTE: "ok"}
+    values: dict[str, Any] = {"no_such_state.x_rx_state_": "y", SHOWN: "ok"}
     bounded(values)
-    assert values == {NOTE: "ok"}
+    assert values == {SHOWN: "ok"}
 
 
 def test_every_client_storage_var_has_a_limit() -> None:
@@ -68,11 +68,11 @@ def test_the_app_bounds_the_hydrate_and_update_vars_first() -> None:
     assert isinstance(middleware, BoundedClientVars)
     event = Event(
         name="reflex___state____state.update_vars_internal_state.update_vars_internal",
-        payload={"vars": {NOTE: "z" * 5000}},
+        payload={"vars": {SHOWN: "z" * 5000}},
     )
     with ThreadPoolExecutor(1) as pool:
         pool.submit(asyncio.run, middleware.preprocess(app, None, event)).result()  # type: ignore[arg-type]
-    assert event.payload == {"vars": {NOTE: ""}}
+    assert event.payload == {"vars": {SHOWN: ""}}
 
 
 class _Namespace:
