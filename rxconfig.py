@@ -16,7 +16,7 @@ _origins = [_public.rstrip("/")]
 if not _settings.public_url:
     _origins.append(f"http://127.0.0.1:{_settings.port}")
 # The largest socket message the server takes (engine.io's default is 1 MB): the hydrate,
-# which carries the launch data (at most 8 KB) and the send form's draft, is far smaller.
+# which carries the launch data (at most 8 KB), is far smaller.
 os.environ.setdefault("REFLEX_SOCKET_MAX_HTTP_BUFFER_SIZE", str(64 * 1024))
 if _settings.redis_url:
     # Read by `reflex run --env prod` when it starts granian (GRANIAN_WORKERS wins if set).
