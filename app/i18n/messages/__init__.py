@@ -1,0 +1,1 @@
+"""One module per area (common, home, feed, ..., bot), each with a MESSAGES dict."""
