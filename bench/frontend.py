@@ -79,6 +79,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from bench.network import PROFILES, Profile, emulate, parse_profiles
 from bench.worktree import checkout_of
 from miniapp_testing.plugin import CHROMIUM, CHROMIUM_ARGS, PHONE
 from miniapp_testing.project import Project
@@ -342,12 +343,15 @@ class Load:
     net: Transfer
 
 
-def open_screen(context: Any, url: str, selector: str) -> Load:
-    """Open `url` in a new page of `context` and wait for the first data row on screen."""
+def open_screen(context: Any, url: str, selector: str, profile: Profile) -> Load:
+    """Open `url` in a new page of `context` under `profile` and wait for the first data row
+    on screen."""
     page = context.new_page()
     try:
         page.add_init_script(f"window.__feSelector = {json.dumps(selector)};" + PAGE_PROBE)
-        net = NetRecorder(context.new_cdp_session(page))
+        cdp = context.new_cdp_session(page)
+        net = NetRecorder(cdp)
+        emulate(cdp, profile)
         started = time.perf_counter()
         page.goto(url, timeout=STEP_TIMEOUT_MS, wait_until="commit")
         try:
@@ -386,37 +390,40 @@ def cold_screens(server: AppServer) -> dict[str, tuple[str, str]]:
     }
 
 
-def open_cold(browser: Any, target: tuple[str, str]) -> Load:
+def open_cold(browser: Any, target: tuple[str, str], profile: Profile) -> Load:
     """`target` (url, selector) in a new context: empty cache and storage."""
     context = browser.new_context(viewport=VIEWPORT)
     try:
-        return open_screen(context, *target)
+        return open_screen(context, *target, profile)
     finally:
         context.close()
 
 
-def measure_loads(browser: Any, server: AppServer, runs: int) -> dict[str, list[Load]]:
+def measure_loads(
+    browser: Any, server: AppServer, runs: int, profile: Profile
+) -> dict[str, list[Load]]:
     results: dict[str, list[Load]] = defaultdict(list)
     for i in range(runs + 1):  # run 0: the server's first (cold caches), reported apart
         screens = cold_screens(server)
-        home = screens["home cold"]
-        context = browser.new_context(viewport=VIEWPORT)
-        try:
-            cold = open_screen(context, *home)
-            results["home cold" if i else "home, first after start"].append(cold)
-            if i:
-                results["home warm"].append(open_screen(context, *home))
-        finally:
-            context.close()
-        if i:
-            results["feed cold"].append(open_cold(browser, screens["feed cold"]))
-        print(f"  load run {i}/{runs}", end="\r", file=sys.stderr, flush=True)
+        for screen in ("home", "feed"):
+            if screen == "feed" and not i:
+                continue
+            target = screens[f"{screen} cold"]
+            context = browser.new_context(viewport=VIEWPORT)
+            try:
+                cold = open_screen(context, *target, profile)
+                results[f"{screen} cold" if i else "home, first after start"].append(cold)
+                if i:
+                    results[f"{screen} warm"].append(open_screen(context, *target, profile))
+            finally:
+                context.close()
+        print(f"  {profile.name}: load run {i}/{runs}", end="\r", file=sys.stderr, flush=True)
     print(file=sys.stderr)
     return results
 
 
 def measure_side_by_side(
-    browser: Any, servers: dict[str, AppServer], runs: int
+    browser: Any, servers: dict[str, AppServer], runs: int, profile: Profile
 ) -> dict[str, dict[str, list[float]]]:
     """Cold opens of both builds in turn (who goes first alternates each round), so both
     meet the same machine load; painted first data, per build and screen."""
@@ -425,10 +432,15 @@ def measure_side_by_side(
     for i in range(runs + 1):  # round 0 pays each server's first-open costs: not counted
         for name in names if i % 2 else names[::-1]:
             for screen, target in cold_screens(servers[name]).items():
-                load = open_cold(browser, target)
+                load = open_cold(browser, target, profile)
                 if i:
                     out[name][screen].append(float(load.marks["painted"]))
-        print(f"  side-by-side round {i}/{runs}", end="\r", file=sys.stderr, flush=True)
+        print(
+            f"  {profile.name}: side-by-side round {i}/{runs}",
+            end="\r",
+            file=sys.stderr,
+            flush=True,
+        )
     print(file=sys.stderr)
     return out
 
@@ -436,6 +448,7 @@ def measure_side_by_side(
 def report_side_by_side(times: dict[str, dict[str, list[float]]], extra: dict) -> dict:
     (ref, theirs), (here, ours) = times.items()
     before, after = extra["load_average_before"], extra["load_average_after"]
+    print(f"\n===== {extra['profile']} =====")
     print(
         f"Side by side: {ref} and {here}, {extra['runs']} cold opens each per screen, "
         f"alternating; load average {before[0]:.1f} before, {after[0]:.1f} after, "
@@ -456,11 +469,14 @@ def report_side_by_side(times: dict[str, dict[str, list[float]]], extra: dict) -
     return out
 
 
-def measure_clicks(browser: Any, server: AppServer, clicks: int) -> dict[str, list[float]]:
+def measure_clicks(
+    browser: Any, server: AppServer, clicks: int, profile: Profile
+) -> dict[str, list[float]]:
     context = browser.new_context(viewport=VIEWPORT)
     out: dict[str, list[float]] = defaultdict(list)
     try:
         page = context.new_page()
+        emulate(context.new_cdp_session(page), profile)
         page.goto(server.launch_url("bob"), timeout=STEP_TIMEOUT_MS)
         page.locator("#tab-leaderboard").click(timeout=STEP_TIMEOUT_MS)
         page.locator("#leaders .leader-row").first.wait_for(timeout=STEP_TIMEOUT_MS)
@@ -481,6 +497,42 @@ def measure_clicks(browser: Any, server: AppServer, clicks: int) -> dict[str, li
             page.wait_for_timeout(50)
     finally:
         context.close()
+    return out
+
+
+def measure_resume(
+    browser: Any, server: AppServer, cycles: int, profile: Profile
+) -> dict[str, list[Any]]:
+    """Resume after minimize to fresh data under `profile`: bench/resume.py's plain cycles
+    (bob on the Feed minimized 2 s, a transfer to him meanwhile, restore; fresh = his new
+    balance and the note on screen, timed in the page from the restore). The page is opened
+    unthrottled and the profile applied before the first minimize: only the resume counts."""
+    from bench.resume import Bench, Cycle
+    from bench.resume import parse_args as resume_args
+
+    bench = Bench(resume_args(["--restart-every", "0"]), server, browser)
+    out: dict[str, list[Any]] = {"fresh": [], "failures": []}
+
+    def reopen() -> None:
+        bench.open_page()
+        emulate(bench.context.new_cdp_session(bench.page), profile)
+
+    reopen()
+    try:
+        for index in range(1, cycles + 1):
+            cycle = Cycle(index, "plain")
+            try:
+                bench.run_cycle(cycle)
+                out["fresh"].append(cycle.fresh_ms)
+            except Exception as exc:  # a failed cycle is a figure too: listed, page reopened
+                out["failures"].append(f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}")
+                reopen()
+            print(
+                f"  {profile.name}: resume {index}/{cycles}", end="\r", file=sys.stderr, flush=True
+            )
+    finally:
+        bench.context.close()
+    print(file=sys.stderr)
     return out
 
 
@@ -593,16 +645,24 @@ MARK_LABELS = {
 }
 
 
-def report(loads: dict[str, list[Load]], clicks: dict[str, list[float]], extra: dict) -> dict:
-    out: dict[str, Any] = {"target_ms": TARGET_MS, **extra}
+def report(
+    loads: dict[str, list[Load]],
+    clicks: dict[str, list[float]],
+    resume: dict[str, list[Any]],
+    extra: dict,
+    profile: Profile,
+) -> dict:
+    out: dict[str, Any] = {"target_ms": TARGET_MS, "profile": profile.describe(), **extra}
     before, after = extra["load_average_before"], extra["load_average_after"]
+    print(f"\n===== {profile.describe()} =====")
     print(
-        f"{extra['runs']} cold + warm opens per screen, {extra['clicks']} taps; load average "
+        f"{extra['runs']} cold + warm opens per screen, {extra['clicks']} taps, "
+        f"{len(resume['fresh']) + len(resume['failures'])} resumes; load average "
         f"(1/5/15 min) {'/'.join(f'{x:.1f}' for x in before)} before, "
         f"{'/'.join(f'{x:.1f}' for x in after)} after, on {os.cpu_count()} CPUs"
     )
     print(header("Time to first data on screen (performance.now() from navigation start)"))
-    for name in ("home cold", "home warm", "feed cold", "home, first after start"):
+    for name in ("home cold", "home warm", "feed cold", "feed warm", "home, first after start"):
         series = mark_deltas(loads[name])
         out[name] = {k: summary(v) for k, v in series.items()}
         out[name]["first row in the viewport"] = sum(bool(x.marks["in_view"]) for x in loads[name])
@@ -670,6 +730,21 @@ def report(loads: dict[str, list[Load]], clicks: dict[str, list[float]], extra: 
         if clicks.get(key):
             out["click"][key] = summary(clicks[key])
             print(fmt_row(label, clicks[key]))
+    if profile.throttled and clicks.get("steady:rows"):
+        # Chromium throttles WebSocket frames too since 99 (DevTools 99 release notes); a
+        # round trip over the socket faster than the RTT would mean it did not here.
+        rows_p50 = statistics.median(clicks["steady:rows"])
+        print(
+            f"WebSocket frames throttled: {'yes' if rows_p50 >= profile.rtt_ms else 'NO'} "
+            f"(a tap's server round trip p50 {rows_p50:.0f} ms vs {profile.rtt_ms:g} ms RTT)"
+        )
+    print(header("Resume after minimize to fresh data (restore -> new balance and note)"))
+    if resume["fresh"]:
+        out["resume"] = {"fresh": summary(resume["fresh"])}
+        print(fmt_row("restore -> fresh data on screen", resume["fresh"]))
+    out.setdefault("resume", {})["failures"] = resume["failures"]
+    for failure in resume["failures"]:
+        print(f"  failed: {failure}")
     p50 = out["home cold"]["painted"]["p50"]
     p95 = out["home cold"]["painted"]["p95"]
     verdict = (
@@ -683,12 +758,100 @@ def report(loads: dict[str, list[Load]], clicks: dict[str, list[float]], extra: 
     return out
 
 
+# Issue 15's targets: (profile, what, where in that profile's figures, limit). The first
+# load's bytes do not depend on the profile: judged on the first profile measured (None).
+TARGETS: tuple[tuple[str | None, str, tuple[str, ...], float], ...] = (
+    ("slow4g", "Home cold, first data p50 (ms)", ("home cold", "painted", "p50"), 2500),
+    ("slow4g", "Home warm, first data p50 (ms)", ("home warm", "painted", "p50"), 1200),
+    ("slow4g", "resume to fresh data p95 (ms)", ("resume", "fresh", "p95"), 500),
+    ("loopback", "Home cold, first data p50 (ms)", ("home cold", "painted", "p50"), 500),
+    (None, "first load, Home cold (KB on the wire)", ("bytes", "home cold wire", "p50"), 150),
+)
+
+
+def dig(figures: dict[str, Any], path: tuple[str, ...]) -> float | None:
+    node: Any = figures
+    for key in path:
+        if not isinstance(node, dict) or key not in node:
+            return None
+        node = node[key]
+    return float(node) if isinstance(node, int | float) else None
+
+
+def verdicts(
+    by_profile: dict[str, dict[str, Any]],
+) -> list[tuple[str, str, float | None, float, bool | None]]:
+    """(profile, what, measured, limit, met) for each target whose profile was measured;
+    measured None (met None) when the figure is missing, e.g. every resume failed."""
+    out: list[tuple[str, str, float | None, float, bool | None]] = []
+    for name, what, path, limit in TARGETS:
+        name = name or next(iter(by_profile), None)
+        if name is None or name not in by_profile:
+            continue
+        value = dig(by_profile[name], path)
+        if value is not None and path[0] == "bytes":
+            value /= 1024
+        out.append((name, what, value, limit, None if value is None else value <= limit))
+    return out
+
+
+OVERVIEW_ROWS: tuple[tuple[str, tuple[str, ...], float], ...] = (
+    ("Home cold, first data (ms)", ("home cold", "painted"), 1),
+    ("Home warm, first data (ms)", ("home warm", "painted"), 1),
+    ("Feed cold, first data (ms)", ("feed cold", "painted"), 1),
+    ("Feed warm, first data (ms)", ("feed warm", "painted"), 1),
+    ("Home cold, WebSocket open (ms)", ("home cold", "ws_open"), 1),
+    ("Home cold, hydrate sent (ms)", ("home cold", "hydrate_sent"), 1),
+    ("resume to fresh data (ms)", ("resume", "fresh"), 1),
+    ("tap to update (ms)", ("click", "steady:rows"), 1),
+    ("first load, Home cold (KB wire)", ("bytes", "home cold wire"), 1024),
+    ("first load, Home cold (KB decoded)", ("bytes", "home cold decoded"), 1024),
+)
+
+
+def overview(by_profile: dict[str, dict[str, Any]]) -> None:
+    """One table, a column pair (p50 p95) per profile, and the issue's targets."""
+    names = list(by_profile)
+    print("\n===== Per profile (p50 / p95) =====")
+    print(f"{'':<36}" + "".join(f"{n:>18}" for n in names))
+    for label, path, scale in OVERVIEW_ROWS:
+        cells = []
+        for n in names:
+            p50, p95 = dig(by_profile[n], (*path, "p50")), dig(by_profile[n], (*path, "p95"))
+            cells.append(
+                "-" if p50 is None or p95 is None else f"{p50 / scale:.0f} / {p95 / scale:.0f}"
+            )
+        print(f"{label:<36}" + "".join(f"{c:>18}" for c in cells))
+    print("\nIssue 15's targets:")
+    for name, what, value, limit, met in verdicts(by_profile):
+        shown = "-" if value is None else f"{value:.0f}"
+        state = {True: "met", False: "NOT met", None: "not measured"}[met]
+        print(f"  {name:<9} {what:<40} {shown:>7} <= {limit:g}: {state}")
+
+
+def network_profiles(text: str) -> list[Profile]:
+    try:
+        return parse_profiles(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--runs", type=int, default=20, help="cold (and warm) opens per screen")
     parser.add_argument("--clicks", type=int, default=50, help="measured taps on the leaderboard")
+    parser.add_argument(
+        "--resumes", type=int, default=10, help="resumes after minimize per profile (0: none)"
+    )
+    parser.add_argument(
+        "--network",
+        type=network_profiles,
+        default=[PROFILES["loopback"]],
+        help=f"comma-separated profiles, measured in turn ({', '.join(PROFILES)}; "
+        "default loopback)",
+    )
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument(
         "--port",
@@ -705,8 +868,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.against and args.port:
         parser.error("--against starts both apps itself: leave out --port")
-    if args.runs < 1 or args.clicks < 1:
-        parser.error("--runs and --clicks must be at least 1")
+    if args.runs < 1 or args.clicks < 1 or args.resumes < 0:
+        parser.error("--runs and --clicks must be at least 1, --resumes at least 0")
     if not Path(CHROMIUM).exists():
         sys.exit(f"no Chromium at {CHROMIUM} (set CHROMIUM_PATH)")
     from playwright.sync_api import Error as PlaywrightError
@@ -718,6 +881,7 @@ def main() -> None:
     if args.against:
         side_by_side(args)
         return
+    measured: list[tuple[Profile, dict[str, Any]]] = []
     with tempfile.TemporaryDirectory(prefix="bench-frontend-") as tmp:
         server = AppServer(Path(tmp), port=args.port) if args.port else AppServer(Path(tmp))
         try:
@@ -728,31 +892,41 @@ def main() -> None:
                 server.start()
             start_s = time.perf_counter() - started
             print(f"app serving at {server.url} after {start_s:.1f} s", file=sys.stderr)
-            load_before = os.getloadavg()
             with sync_playwright() as pw:
                 browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
                 try:
-                    loads = measure_loads(browser, server, args.runs)
-                    clicks = measure_clicks(browser, server, args.clicks)
+                    for profile in args.network:
+                        load_before = os.getloadavg()
+                        loads = measure_loads(browser, server, args.runs, profile)
+                        clicks = measure_clicks(browser, server, args.clicks, profile)
+                        resume = (
+                            measure_resume(browser, server, args.resumes, profile)
+                            if args.resumes
+                            else {"fresh": [], "failures": []}
+                        )
+                        extra = {
+                            "runs": args.runs,
+                            "clicks": args.clicks,
+                            "app_start_s": start_s,
+                            "load_average_before": load_before,
+                            "load_average_after": os.getloadavg(),
+                            "compression": compression_check(
+                                max(
+                                    loads["home cold"], key=lambda x: sum(x.net.requests.values())
+                                ).net
+                            ),
+                        }
+                        measured.append((profile, report(loads, clicks, resume, extra, profile)))
                 finally:
                     browser.close()
-            extra = {
-                "runs": args.runs,
-                "clicks": args.clicks,
-                "app_start_s": start_s,
-                "load_average_before": load_before,
-                "load_average_after": os.getloadavg(),
-                "compression": compression_check(
-                    max(loads["home cold"], key=lambda x: sum(x.net.requests.values())).net
-                ),
-            }
         except (BenchError, PlaywrightError) as exc:
             sys.exit(f"bench/frontend.py: {exc}\n--- app log tail ---\n{server.tail(2000)}")
         finally:
             server.stop()
-    figures = report(loads, clicks, extra)
+    by_profile = {profile.name: figures for profile, figures in measured}
+    overview(by_profile)
     if args.json:
-        args.json.write_text(json.dumps(figures, indent=2, default=str))
+        args.json.write_text(json.dumps({"profiles": by_profile}, indent=2, default=str))
         print(f"figures written to {args.json}")
 
 
@@ -761,6 +935,7 @@ def side_by_side(args: argparse.Namespace) -> None:
     from playwright.sync_api import sync_playwright
 
     here = "this checkout"
+    by_profile: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="bench-frontend-") as tmp:
         servers: dict[str, AppServer] = {}
         project: Path | None = None
@@ -772,11 +947,19 @@ def side_by_side(args: argparse.Namespace) -> None:
                 server.seed()
                 print(f"starting {name} (production build) ...", file=sys.stderr)
                 server.start()
-            load_before = os.getloadavg()
             with sync_playwright() as pw:
                 browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
                 try:
-                    times = measure_side_by_side(browser, servers, args.runs)
+                    for profile in args.network:
+                        load_before = os.getloadavg()
+                        times = measure_side_by_side(browser, servers, args.runs, profile)
+                        extra = {
+                            "runs": args.runs,
+                            "profile": profile.describe(),
+                            "load_average_before": load_before,
+                            "load_average_after": os.getloadavg(),
+                        }
+                        by_profile[profile.name] = report_side_by_side(times, extra)
                 finally:
                     browser.close()
         except (BenchError, PlaywrightError, subprocess.CalledProcessError) as exc:
@@ -791,11 +974,8 @@ def side_by_side(args: argparse.Namespace) -> None:
                     check=False,
                     capture_output=True,
                 )
-        extra = {"runs": args.runs, "load_average_before": load_before}
-        extra["load_average_after"] = os.getloadavg()
-    figures = report_side_by_side(times, extra)
     if args.json:
-        args.json.write_text(json.dumps(figures, indent=2, default=str))
+        args.json.write_text(json.dumps({"profiles": by_profile}, indent=2, default=str))
         print(f"figures written to {args.json}")
 
 

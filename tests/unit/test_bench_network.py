@@ -63,3 +63,32 @@ def test_loopback_sends_nothing_and_a_profile_sends_network_and_cpu() -> None:
         "uploadThroughput": -1,
     }
     assert busy.sent[2][1] == {"rate": 2}
+
+
+def test_targets_are_judged_on_their_own_profile_and_bytes_on_the_first() -> None:
+    from bench.frontend import verdicts
+
+    def figures(cold: float, warm: float, resume: float | None, wire: int) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "home cold": {"painted": {"p50": cold}},
+            "home warm": {"painted": {"p50": warm}},
+            "bytes": {"home cold wire": {"p50": wire}},
+        }
+        if resume is not None:
+            out["resume"] = {"fresh": {"p95": resume}}
+        return out
+
+    judged = verdicts(
+        {
+            "loopback": figures(600, 100, 50, 100 * 1024),
+            "slow4g": figures(2400, 1300, None, 400 * 1024),
+        }
+    )
+    assert judged == [
+        ("slow4g", "Home cold, first data p50 (ms)", 2400, 2500, True),
+        ("slow4g", "Home warm, first data p50 (ms)", 1300, 1200, False),
+        ("slow4g", "resume to fresh data p95 (ms)", None, 500, None),
+        ("loopback", "Home cold, first data p50 (ms)", 600, 500, False),
+        ("loopback", "first load, Home cold (KB on the wire)", 100, 150, True),
+    ]
+    assert [v[0] for v in verdicts({"4g": figures(1, 1, 1, 1)})] == ["4g"]
