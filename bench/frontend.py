@@ -74,14 +74,16 @@ import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 import httpx
 
+from bench.link_proxy import LinkProxy
 from bench.network import PROFILES, Profile, emulate, parse_profiles
 from bench.worktree import checkout_of
 from miniapp_testing.plugin import CHROMIUM, CHROMIUM_ARGS, PHONE
+from miniapp_testing.ports import free_port
 from miniapp_testing.project import Project
 from miniapp_testing.server import AppServer
 
@@ -731,12 +733,12 @@ def report(
             out["click"][key] = summary(clicks[key])
             print(fmt_row(label, clicks[key]))
     if profile.throttled and clicks.get("steady:rows"):
-        # Chromium throttles WebSocket frames too since 99 (DevTools 99 release notes); a
-        # round trip over the socket faster than the RTT would mean it did not here.
+        # The socket's frames cross the relay like everything else; a tap's round trip
+        # faster than the RTT would mean something went around it.
         rows_p50 = statistics.median(clicks["steady:rows"])
         print(
-            f"WebSocket frames throttled: {'yes' if rows_p50 >= profile.rtt_ms else 'NO'} "
-            f"(a tap's server round trip p50 {rows_p50:.0f} ms vs {profile.rtt_ms:g} ms RTT)"
+            f"WebSocket frames delayed by the link: {'yes' if rows_p50 >= profile.rtt_ms else 'NO'}"
+            f" (a tap's server round trip p50 {rows_p50:.0f} ms vs {profile.rtt_ms:g} ms RTT)"
         )
     print(header("Resume after minimize to fresh data (restore -> new balance and note)"))
     if resume["fresh"]:
@@ -829,6 +831,46 @@ def overview(by_profile: dict[str, dict[str, Any]]) -> None:
         print(f"  {name:<9} {what:<40} {shown:>7} <= {limit:g}: {state}")
 
 
+class Via:
+    """`server` as the browser reaches it through `proxy`: the same app at the relay's
+    address (what the app was built to be reached at, PUBLIC_URL)."""
+
+    def __init__(self, server: AppServer, proxy: LinkProxy) -> None:
+        self._server, self._proxy = server, proxy
+
+    @property
+    def url(self) -> str:
+        return self._proxy.url
+
+    def launch_url(self, user: str = "", **params: str) -> str:
+        direct = self._server.launch_url(user, **params)
+        return self._proxy.url + direct.removeprefix(self._server.url)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._server, name)
+
+
+def relayed(
+    workdir: Path, relay: bool, project: Project | None = None
+) -> tuple[AppServer, LinkProxy | None]:
+    """An app to start, and with `relay` the link proxy in front of it that it is built
+    for (PUBLIC_URL is the relay's address: the socket URL and the allowed origin)."""
+    options: dict[str, Any] = {"project": project} if project else {}
+    if not relay:
+        return AppServer(workdir, **options), None
+    port = free_port()
+    proxy = LinkProxy(target=port, port=free_port())
+    return AppServer(workdir, port=port, extra_env={"PUBLIC_URL": proxy.url}, **options), proxy
+
+
+def site(server: AppServer, proxy: LinkProxy | None, profile: Profile) -> AppServer:
+    """What the browser opens under `profile`: the relay, switched to it, or the app."""
+    if proxy is None:
+        return server
+    proxy.use(profile)
+    return cast(AppServer, Via(server, proxy))  # same interface, another address
+
+
 def network_profiles(text: str) -> list[Profile]:
     try:
         return parse_profiles(text)
@@ -868,6 +910,12 @@ def main() -> None:
     args = parser.parse_args()
     if args.against and args.port:
         parser.error("--against starts both apps itself: leave out --port")
+    relay = any(profile.throttled for profile in args.network)
+    if relay and args.port:
+        parser.error(
+            "a throttled --network profile serves the app through a relay the app is built "
+            "for (PUBLIC_URL): leave out --port"
+        )
     if args.runs < 1 or args.clicks < 1 or args.resumes < 0:
         parser.error("--runs and --clicks must be at least 1, --resumes at least 0")
     if not Path(CHROMIUM).exists():
@@ -883,7 +931,10 @@ def main() -> None:
         return
     measured: list[tuple[Profile, dict[str, Any]]] = []
     with tempfile.TemporaryDirectory(prefix="bench-frontend-") as tmp:
-        server = AppServer(Path(tmp), port=args.port) if args.port else AppServer(Path(tmp))
+        if args.port:
+            server, proxy = AppServer(Path(tmp), port=args.port), None
+        else:
+            server, proxy = relayed(Path(tmp), relay)
         try:
             started = time.perf_counter()
             if not args.port:
@@ -892,15 +943,19 @@ def main() -> None:
                 server.start()
             start_s = time.perf_counter() - started
             print(f"app serving at {server.url} after {start_s:.1f} s", file=sys.stderr)
+            if proxy is not None:
+                proxy.start()
+                print(f"every profile goes through the relay at {proxy.url}", file=sys.stderr)
             with sync_playwright() as pw:
                 browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
                 try:
                     for profile in args.network:
                         load_before = os.getloadavg()
-                        loads = measure_loads(browser, server, args.runs, profile)
-                        clicks = measure_clicks(browser, server, args.clicks, profile)
+                        at = site(server, proxy, profile)
+                        loads = measure_loads(browser, at, args.runs, profile)
+                        clicks = measure_clicks(browser, at, args.clicks, profile)
                         resume = (
-                            measure_resume(browser, server, args.resumes, profile)
+                            measure_resume(browser, at, args.resumes, profile)
                             if args.resumes
                             else {"fresh": [], "failures": []}
                         )
@@ -923,6 +978,8 @@ def main() -> None:
             sys.exit(f"bench/frontend.py: {exc}\n--- app log tail ---\n{server.tail(2000)}")
         finally:
             server.stop()
+            if proxy is not None:
+                proxy.stop()
     by_profile = {profile.name: figures for profile, figures in measured}
     overview(by_profile)
     if args.json:
@@ -938,21 +995,27 @@ def side_by_side(args: argparse.Namespace) -> None:
     by_profile: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="bench-frontend-") as tmp:
         servers: dict[str, AppServer] = {}
+        proxies: dict[str, LinkProxy | None] = {}
+        relay = any(profile.throttled for profile in args.network)
         project: Path | None = None
         try:
             project = checkout_of(args.against, Path(tmp))
-            servers[args.against] = AppServer(Path(tmp) / "ref", project=Project(root=project))
-            servers[here] = AppServer(Path(tmp) / "here", project=Project(root=ROOT))
+            for name, root in ((args.against, project), (here, ROOT)):
+                folder = Path(tmp) / ("ref" if name == args.against else "here")
+                servers[name], proxies[name] = relayed(folder, relay, Project(root=root))
             for name, server in servers.items():
                 server.seed()
                 print(f"starting {name} (production build) ...", file=sys.stderr)
                 server.start()
+                if (proxy := proxies[name]) is not None:
+                    proxy.start()
             with sync_playwright() as pw:
                 browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
                 try:
                     for profile in args.network:
                         load_before = os.getloadavg()
-                        times = measure_side_by_side(browser, servers, args.runs, profile)
+                        sites = {n: site(s, proxies[n], profile) for n, s in servers.items()}
+                        times = measure_side_by_side(browser, sites, args.runs, profile)
                         extra = {
                             "runs": args.runs,
                             "profile": profile.describe(),
@@ -968,6 +1031,9 @@ def side_by_side(args: argparse.Namespace) -> None:
         finally:
             for server in servers.values():
                 server.stop()
+            for maybe in proxies.values():
+                if maybe is not None:
+                    maybe.stop()
             if project is not None:
                 subprocess.run(
                     ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(project)],

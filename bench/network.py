@@ -1,12 +1,12 @@
-"""Phone-like network and CPU profiles for the frontend bench, applied through the DevTools
-protocol (Network.emulateNetworkConditions, Emulation.setCPUThrottlingRate).
+"""Phone-like network and CPU profiles for the frontend bench.
 
-The figures are Lighthouse's mobile ones as issue 15 gives them, taken literally: `rtt_ms`
-becomes CDP's `latency` (added once per request, from request sent to response headers, and
-since Chromium 99 per WebSocket frame as well), and the throughputs are bit rates with
-k = 1000. Chrome DevTools' own presets multiply the RTT (Slow 4G: 150 ms x 3.75 = 562.5 ms)
-and take 90 % of the bandwidth, to stand in for TCP/TLS set-up and slow start that a
-loopback connection does not pay; these profiles do not, so they are the milder reading.
+The figures are Lighthouse's mobile ones as issue 15 gives them, taken literally: the RTT,
+and bit rates with k = 1000. The network side is applied by bench/link_proxy.py (a relay
+the app is served through: Chromium's own network emulation leaves WebSocket frames
+unthrottled), the CPU side by the DevTools protocol (Emulation.setCPUThrottlingRate).
+Chrome DevTools' presets multiply the RTT instead (Slow 4G: 150 ms x 3.75 = 562.5 ms per
+request) and take 90 % of the bandwidth, to stand in for TCP/TLS set-up and slow start; the
+relay pays one RTT per new connection and no TLS, so these profiles are the milder reading.
 """
 
 from __future__ import annotations
@@ -26,16 +26,6 @@ class Profile:
     @property
     def throttled(self) -> bool:
         return bool(self.rtt_ms or self.down_kbit_s or self.up_kbit_s)
-
-    def network_conditions(self) -> dict[str, Any]:
-        """Network.emulateNetworkConditions parameters (throughputs in bytes per second,
-        -1 = unlimited)."""
-        return {
-            "offline": False,
-            "latency": self.rtt_ms,
-            "downloadThroughput": bytes_per_s(self.down_kbit_s),
-            "uploadThroughput": bytes_per_s(self.up_kbit_s),
-        }
 
     def describe(self) -> str:
         if not self.throttled and self.cpu_slowdown == 1:
@@ -78,9 +68,7 @@ def parse_profiles(text: str) -> list[Profile]:
 
 
 def emulate(cdp: Any, profile: Profile) -> None:
-    """Apply `profile` to the page of the CDP session `cdp` (before it navigates)."""
-    if profile.throttled:
-        cdp.send("Network.enable")
-        cdp.send("Network.emulateNetworkConditions", profile.network_conditions())
+    """Slow the CPU of the page of the CDP session `cdp` as `profile` says (before it
+    navigates); the network is the relay's job."""
     if profile.cpu_slowdown != 1:
         cdp.send("Emulation.setCPUThrottlingRate", {"rate": profile.cpu_slowdown})

@@ -1,4 +1,4 @@
-"""bench/network.py: the profiles' parsing and the DevTools parameters they become."""
+"""bench/network.py and bench/link_proxy.py: the profiles' parsing, the link's pacing."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from bench.link_proxy import Link, links
 from bench.network import PROFILES, Profile, emulate, parse_profiles
 
 
@@ -27,13 +28,30 @@ def test_bad_profile_lists_say_what_is_wrong(text: str, message: str) -> None:
         parse_profiles(text)
 
 
-def test_slow4g_becomes_bytes_per_second_and_milliseconds() -> None:
-    assert PROFILES["slow4g"].network_conditions() == {
-        "offline": False,
-        "latency": 150,
-        "downloadThroughput": 200_000,  # 1.6 Mbit/s
-        "uploadThroughput": 93_750,  # 750 kbit/s
-    }
+def test_the_rtt_is_split_between_the_directions_and_rates_are_bytes_per_second() -> None:
+    up, down = links(PROFILES["slow4g"])
+    assert (up.delay_s, up.rate) == (0.075, 93_750)  # 750 kbit/s
+    assert (down.delay_s, down.rate) == (0.075, 200_000)  # 1.6 Mbit/s
+    plain_up, plain_down = links(PROFILES["loopback"])
+    assert plain_up == plain_down == Link(0.0, None)
+
+
+def test_a_link_paces_bytes_one_after_another_then_adds_its_delay() -> None:
+    link = Link(delay_s=0.075, rate=200_000)
+    assert link.schedule(10.0, 20_000) == pytest.approx(10.0 + 0.1 + 0.075)
+    # handed over while the first is still leaving: it waits its turn
+    assert link.schedule(10.05, 20_000) == pytest.approx(10.0 + 0.2 + 0.075)
+    # after the link went idle: only its own time on the wire
+    assert link.schedule(20.0, 2_000) == pytest.approx(20.0 + 0.01 + 0.075)
+    # an end-of-stream marker (0 bytes) keeps its place behind what was queued
+    link.schedule(30.0, 200_000)
+    assert link.schedule(30.0, 0) == pytest.approx(31.075)
+
+
+def test_an_unpaced_link_only_delays() -> None:
+    link = Link(delay_s=0.02, rate=None)
+    assert link.schedule(5.0, 10**9) == pytest.approx(5.02)
+    assert link.free_at == 5.0
 
 
 class Recorder:
@@ -44,25 +62,14 @@ class Recorder:
         self.sent.append((method, params))
 
 
-def test_loopback_sends_nothing_and_a_profile_sends_network_and_cpu() -> None:
+def test_only_a_slowed_cpu_is_sent_over_devtools() -> None:
     quiet = Recorder()
     emulate(quiet, PROFILES["loopback"])
     assert quiet.sent == []
 
     busy = Recorder()
     emulate(busy, Profile("x", rtt_ms=40, down_kbit_s=8, cpu_slowdown=2))
-    assert [m for m, _ in busy.sent] == [
-        "Network.enable",
-        "Network.emulateNetworkConditions",
-        "Emulation.setCPUThrottlingRate",
-    ]
-    assert busy.sent[1][1] == {
-        "offline": False,
-        "latency": 40,
-        "downloadThroughput": 1000,
-        "uploadThroughput": -1,
-    }
-    assert busy.sent[2][1] == {"rate": 2}
+    assert busy.sent == [("Emulation.setCPUThrottlingRate", {"rate": 2})]
 
 
 def test_targets_are_judged_on_their_own_profile_and_bytes_on_the_first() -> None:
