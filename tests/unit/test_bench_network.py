@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import socketserver
+import threading
+import time
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from bench.link_proxy import Link, links
+from bench.link_proxy import Link, LinkProxy, links
 from bench.network import PROFILES, Profile, emulate, parse_profiles
+from miniapp_testing.ports import free_port
 
 
 def test_profiles_come_in_the_order_given() -> None:
@@ -99,3 +106,54 @@ def test_targets_are_judged_on_their_own_profile_and_bytes_on_the_first() -> Non
         ("loopback", "first load, Home cold (KB on the wire)", 100, 150, True),
     ]
     assert [v[0] for v in verdicts({"4g": figures(1, 1, 1, 1)})] == ["4g"]
+
+
+class Echo(socketserver.BaseRequestHandler):
+    def handle(self) -> None:
+        while data := self.request.recv(65536):
+            self.request.sendall(data)
+
+
+@pytest.fixture
+def echo_port() -> Iterator[int]:
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Echo)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server.server_address[1]
+    server.shutdown()
+    server.server_close()
+
+
+def through(proxy: LinkProxy, payload: bytes) -> tuple[bytes, float]:
+    """`payload` sent through `proxy` to the echo server and read back; seconds it took
+    from before the connect."""
+    started = time.perf_counter()
+    with socket.create_connection(("127.0.0.1", proxy.port), timeout=30) as conn:
+        conn.sendall(payload)
+        got = b""
+        while len(got) < len(payload):
+            chunk = conn.recv(65536)
+            if not chunk:
+                break
+            got += chunk
+    return got, time.perf_counter() - started
+
+
+def test_the_relay_adds_a_round_trip_per_connection_and_per_exchange(echo_port: int) -> None:
+    proxy = LinkProxy(target=echo_port, port=free_port())
+    proxy.start()
+    try:
+        got, plain_s = through(proxy, b"ping")
+        assert got == b"ping"
+        proxy.use(Profile("slow", rtt_ms=200))
+        payload = os.urandom(100_000)
+        got, slow_s = through(proxy, payload)
+        assert got == payload  # whole and in order
+        assert slow_s >= 0.4  # the handshake's RTT, then there and back
+        proxy.use(Profile("narrow", down_kbit_s=800))  # 100 kB/s back, up unlimited
+        got, narrow_s = through(proxy, os.urandom(50_000))
+        assert len(got) == 50_000
+        assert narrow_s >= 0.5
+    finally:
+        proxy.stop()
+    assert plain_s < slow_s
