@@ -3,11 +3,18 @@
     .venv/bin/python -m bench.frontend                   # 20 cold + 20 warm opens, 50 clicks
     .venv/bin/python -m bench.frontend --runs 5 --clicks 20
     .venv/bin/python -m bench.frontend --json frontend.json
+    .venv/bin/python -m bench.frontend --network loopback,4g,slow4g --runs 10 --clicks 20
 
 Starts the app once exactly as `make run` serves it (`reflex run --env prod --single-port`,
 production build, seeded SQLite, in-process cache, no Redis) in a temp folder with
-miniapp_testing.AppServer, then drives headless Chromium over loopback (no throttling: this
-is the machine's own floor, not a phone on a mobile network). Three measurements:
+miniapp_testing.AppServer, then drives headless Chromium, once per `--network` profile
+(bench/network.py): `loopback` is the machine's own floor; `4g` and `slow4g` are a phone on
+a mobile network. For those the app is built for and served through bench/link_proxy.py, a
+relay that delays each direction by RTT/2 and paces the bytes on one link shared by every
+connection, WebSocket included (Chromium's Network.emulateNetworkConditions left the
+socket's frames undelayed), and every page's CPU is slowed through DevTools
+(Emulation.setCPUThrottlingRate). With a throttled profile in the list, `loopback` goes
+through the relay too, with no delay. Four measurements per profile:
 
 1. First load, cold: every run opens a new browser context (empty HTTP cache, no storage,
    a new Reflex session) at the dev launch link `/dev/launch?user=alice`, which signs
@@ -38,6 +45,11 @@ is the machine's own floor, not a phone on a mobile network). Three measurements
    the tapped segment being checked), so Playwright's own latency is not counted. The
    server serves the board from its cache (TTL 60 s) after the first tap of each period.
 
+4. Resume after minimize to fresh data: bench/resume.py's plain cycles (bob on the Feed in
+   the kit's Telegram client, minimized 2 s while another member sends him a point, then
+   restored; fresh = his new balance and the note on screen, timed in the page), under
+   the profile (`--resumes`, 10 by default).
+
 Time to first data: `performance.now()` in the page (time origin = navigation start, which
 for a same-origin redirect is before the redirect, so the redirect is included). "DOM" is the
 MutationObserver callback in which the first row exists with text and a non-empty box;
@@ -56,7 +68,10 @@ the tails, so run it on a quiet machine and compare p50s.
 `--against REF` compares instead: REF is checked out in a git worktree and built beside
 this checkout, both apps serve at once, and cold opens of Home and the Feed alternate
 between them (who goes first alternates too), so a change is measured against its base
-under the same machine load in one run: p50/p95 of each and the ratio of their p50s.
+under the same machine load in one run: p50/p95 of each and the ratio of their p50s, per
+`--network` profile.
+
+At the end: one table, p50 / p95 per profile, and issue 15's targets, met or not.
 """
 
 from __future__ import annotations
