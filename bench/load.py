@@ -13,7 +13,8 @@ sends what the real page sends (bench/load_client.py has the frames): the hydrat
 signed initData as the `tg_launch` sessionStorage var inside the socket.io CONNECT packet,
 the bridge's `ready` and `viewport_changed`, the route's `update_vars_internal` +
 `on_load_internal` for a tap on a tab, the lifecycle's `deactivated` / `activated(nonce)`,
-the send form's `set_to` / `set_amount` / `set_note` then `send(key)`, `buy(item_id, key)`,
+the send form's `send(key, to, amount, note)` (`set_to` / `set_amount` / `set_note` first
+on builds whose form inputs are state), `buy(item_id, key)`,
 `claim()`, and, in the tick protocol, `LiveState.tick` every 2 s while active. The names,
 the initial-state hashes, the state schema and the sessionStorage keys are read from the
 JavaScript bundle the app serves, so the frames follow the build that is measured.
