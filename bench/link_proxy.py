@@ -40,9 +40,8 @@ class Link:
 
 def links(profile: Profile) -> tuple[Link, Link]:
     """(up, down) for `profile`: the RTT split evenly between the two directions."""
-    up, down = bytes_per_s(profile.up_kbit_s), bytes_per_s(profile.down_kbit_s)
     half = profile.rtt_ms / 2000
-    return Link(half, up if up > 0 else None), Link(half, down if down > 0 else None)
+    return Link(half, bytes_per_s(profile.up_kbit_s)), Link(half, bytes_per_s(profile.down_kbit_s))
 
 
 class LinkProxy:

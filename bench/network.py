@@ -38,8 +38,9 @@ class Profile:
         )
 
 
-def bytes_per_s(kbit_s: float | None) -> float:
-    return -1 if not kbit_s else kbit_s * 1000 / 8
+def bytes_per_s(kbit_s: float | None) -> float | None:
+    """The bit rate as bytes per second; None (not throttled) stays None."""
+    return kbit_s * 1000 / 8 if kbit_s else None
 
 
 PROFILES: dict[str, Profile] = {

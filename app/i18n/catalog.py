@@ -7,7 +7,6 @@ import pkgutil
 
 from app.i18n import messages
 
-LANGUAGES = ("en", "ru")
 # A text: a string with {placeholders}, or plural forms by CLDR category.
 Text = str | dict[str, str]
 
